@@ -1,0 +1,94 @@
+# rtdash: build, test, demo and benchmarks.
+#
+#   make              build build/ngx_http_rtdash_module.so
+#   make test         install what is missing, build, run every suite
+#   make demo         nginx on 127.0.0.1:8080 with the dashboard and a load
+#   make bench        the benchmarks (scripts/bench)
+#   make fuzz         the parser fuzzer for FUZZ_SECONDS (default 60)
+#   make test-asan    the suites against an ASan+UBSan build
+#   make clean
+
+NGINX_SRC   ?= /usr/share/nginx/src
+NGINX_BIN   ?= $(shell command -v nginx || echo /usr/sbin/nginx)
+BUILD       := $(CURDIR)/build
+CC_OPT      ?= -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZ_SECONDS ?= 60
+SAN         := -fsanitize=address,undefined
+CC_OPT_nginx = $(CC_OPT)
+CC_OPT_asan  = $(CC_OPT) -O1 -g -fno-omit-frame-pointer $(SAN) \
+               -fno-sanitize-recover=all
+LD_OPT_asan  = $(SAN)
+
+SRCS := $(wildcard ngx_http_rtdash_module/*.c ngx_http_rtdash_module/*.h)
+ASSETS := $(wildcard static/*.html static/*.js static/*.css)
+
+.PHONY: all setup test unit check demo bench fuzz test-asan test-valgrind \
+        clean assets
+
+all: $(BUILD)/ngx_http_rtdash_module.so
+
+setup:
+	@scripts/setup
+
+assets:
+	@scripts/embed-assets $(BUILD)/gen
+
+# configure once per variant (about 20 s), then rebuild in about 1 s
+$(BUILD)/%/.configured: config Makefile
+	@scripts/configure-nginx "$(NGINX_SRC)" "$(BUILD)/$*" \
+	    "$(CC_OPT_$*)" "$(LD_OPT_$*)"
+	@touch $@
+
+$(BUILD)/ngx_http_rtdash_module.so: $(BUILD)/nginx/.configured $(SRCS) $(ASSETS) assets
+	@$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
+	@cp $(BUILD)/nginx/objs/ngx_http_rtdash_module.so $@
+	@echo "built $@"
+
+$(BUILD)/asan/ngx_http_rtdash_module.so: $(BUILD)/asan/.configured $(SRCS) $(ASSETS) assets
+	@$(MAKE) -s -C $(BUILD)/asan -f objs/Makefile modules
+	@cp $(BUILD)/asan/objs/ngx_http_rtdash_module.so $@
+
+$(BUILD)/parse_test: t/unit/parse_test.c ngx_http_rtdash_module/ngx_http_rtdash_parse.c ngx_http_rtdash_module/ngx_http_rtdash_parse.h
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu99 -Wall -Wextra -Werror -O1 -g \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -Ingx_http_rtdash_module -o $@ t/unit/parse_test.c \
+	    ngx_http_rtdash_module/ngx_http_rtdash_parse.c -lm
+
+unit: $(BUILD)/parse_test
+	$(BUILD)/parse_test
+
+test: setup
+	@$(MAKE) -s all
+	@$(MAKE) -s unit
+	@scripts/run-tests
+
+test-asan: setup
+	@$(MAKE) -s $(BUILD)/asan/ngx_http_rtdash_module.so
+	@RTDASH_MODULE=$(BUILD)/asan/ngx_http_rtdash_module.so \
+	    RTDASH_ASAN=1 scripts/run-tests t
+
+test-valgrind: setup
+	@$(MAKE) -s all
+	@RTDASH_VALGRIND=1 scripts/run-tests t
+
+$(BUILD)/parse_fuzz: fuzz/ngx_http_rtdash_parse_fuzz.c ngx_http_rtdash_module/ngx_http_rtdash_parse.c
+	@mkdir -p $(BUILD)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -Ingx_http_rtdash_module -o $@ $^ -lm
+
+fuzz: setup $(BUILD)/parse_fuzz
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -timeout=5 $(BUILD)/fuzz-corpus fuzz/corpus
+
+demo: setup
+	@$(MAKE) -s all
+	@scripts/demo
+
+bench: setup
+	@$(MAKE) -s all
+	@scripts/bench
+
+clean:
+	rm -rf $(BUILD) t/servroot*

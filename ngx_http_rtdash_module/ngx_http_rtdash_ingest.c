@@ -1,0 +1,663 @@
+
+/*
+ * rtdash: the ingest handler.  The body is parsed and validated first;
+ * then, under one lock, tools, types and gauge slots are resolved (and
+ * undone if any of them does not fit), and only then applied.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+
+/* what is computed of an event before the lock */
+typedef struct {
+    uint32_t                     hash;
+    u_char                       bin;
+    u_char                       userbit;
+    u_char                       type;
+    ngx_http_rtdash_node_t      *node;
+} ngx_http_rtdash_prep_t;
+
+
+typedef struct {
+    ngx_http_rtdash_node_t      *node;
+    uint32_t                     ngauges;
+} ngx_http_rtdash_undo_t;
+
+
+typedef struct {
+    ngx_http_request_t          *r;
+    ngx_http_rtdash_ctx_t       *ctx;
+    ngx_http_rtdash_parse_t     *p;
+    ngx_http_rtdash_prep_t      *prep;
+    u_char                      *gslot;
+    ngx_array_t                  created;    /* node pointers */
+    ngx_array_t                  undo;       /* undo_t */
+    ngx_uint_t                   ntypes;     /* before this request */
+    const char                  *error;
+    ngx_str_t                    arg;
+} ngx_http_rtdash_batch_t;
+
+
+static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
+static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
+static ngx_int_t ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b);
+static ngx_int_t ngx_http_rtdash_type_locked(ngx_http_rtdash_batch_t *b,
+    const u_char *name, size_t len);
+static ngx_int_t ngx_http_rtdash_gauge_locked(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_gauge_in_t *g);
+static void ngx_http_rtdash_undo_locked(ngx_http_rtdash_batch_t *b);
+static void ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b,
+    double now);
+
+
+ngx_int_t
+ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method not allowed, use POST",
+                                          NULL, -1, -1);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_rtdash_ingest_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return ngx_http_rtdash_send_error(r, rc,
+                                   "request body larger than "
+                                   "client_max_body_size", NULL, -1, -1);
+        }
+
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_rtdash_ingest_body(ngx_http_request_t *r)
+{
+    ngx_http_finalize_request(r, ngx_http_rtdash_ingest(r));
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_ingest(ngx_http_request_t *r)
+{
+    size_t                       len, n, ng;
+    double                       now;
+    u_char                      *body;
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_rtdash_out_t        o;
+    ngx_http_rtdash_prep_t      *pr;
+    ngx_http_rtdash_parse_t     *p;
+    ngx_http_rtdash_batch_t      b;
+    ngx_http_rtdash_event_in_t  *ev;
+    ngx_http_rtdash_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
+
+    ngx_memzero(&b, sizeof(ngx_http_rtdash_batch_t));
+    b.r = r;
+    b.ctx = lcf->zone->data;
+
+    p = ngx_pcalloc(r->pool, sizeof(ngx_http_rtdash_parse_t));
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b.p = p;
+
+    body = ngx_http_rtdash_body(r, &len);
+    if (body == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (len == 0 && r->args.len) {
+        body = r->args.data;
+        len = r->args.len;
+        p->form = 1;
+
+    } else if (r->headers_in.content_type
+               && r->headers_in.content_type->value.len >= 33
+               && ngx_strncasecmp(r->headers_in.content_type->value.data,
+                                  (u_char *)
+                                  "application/x-www-form-urlencoded", 33)
+                  == 0)
+    {
+        p->form = 1;
+    }
+
+    now = ngx_http_rtdash_now();
+
+    n = ngx_min(lcf->max_events, len / 12 + 2);
+    ng = len / 6 + 2;
+
+    p->body = body;
+    p->len = len;
+    p->now = now;
+    p->retention = (double) b.ctx->retention;
+    p->scratch = ngx_pnalloc(r->pool, len + 1);
+    p->events = ngx_palloc(r->pool, n * sizeof(ngx_http_rtdash_event_in_t));
+    p->max_events = lcf->max_events;
+    p->max_events = ngx_min(p->max_events, n);
+    p->gauges = ngx_palloc(r->pool, ng * sizeof(ngx_http_rtdash_gauge_in_t));
+    p->max_gauges = ng;
+    p->max_gauges_per_event = b.ctx->ngauges;
+
+    if (p->scratch == NULL || p->events == NULL || p->gauges == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (len == 0) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "empty body", NULL, 1, 0);
+    }
+
+    rc = ngx_http_rtdash_parse(p);
+
+    if (rc != NGX_HTTP_RTDASH_PARSE_OK) {
+        (void) ngx_atomic_fetch_add(&b.ctx->sh->rejected, 1);
+    }
+
+    if (rc == NGX_HTTP_RTDASH_PARSE_INVALID) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtdash: rejected body: %s at line %uz offset %uz",
+                      p->error, p->line, p->offset);
+
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST, p->error,
+                                          NULL, p->line, p->offset);
+    }
+
+    if (rc != NGX_HTTP_RTDASH_PARSE_OK) {
+        return ngx_http_rtdash_send_error(r,
+                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                          p->error ? p->error : "too many events",
+                          NULL, p->line, p->offset);
+    }
+
+    /* everything that needs no lock: hashes, histogram bins, user bits */
+
+    b.prep = ngx_palloc(r->pool, p->nevents * sizeof(ngx_http_rtdash_prep_t)
+                                 + p->ngauges + 1);
+    if (b.prep == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b.gslot = (u_char *) (b.prep + p->nevents);
+
+    for (i = 0; i < p->nevents; i++) {
+        ev = &p->events[i];
+        pr = &b.prep[i];
+
+        pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
+        pr->bin = ev->has_value ? ngx_http_rtdash_hist_bin(ev->value) : 0;
+        pr->userbit = ev->user_len
+                      ? ngx_crc32_short((u_char *) ev->user, ev->user_len)
+                        & (NGX_HTTP_RTDASH_USER_BITS - 1)
+                      : 0;
+        pr->node = NULL;
+    }
+
+    if (ngx_array_init(&b.created, r->pool, 4, sizeof(void *)) != NGX_OK
+        || ngx_array_init(&b.undo, r->pool, 4,
+                          sizeof(ngx_http_rtdash_undo_t))
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_shmtx_lock(&b.ctx->shpool->mutex);
+
+    rc = ngx_http_rtdash_resolve_locked(&b);
+
+    if (rc != NGX_OK) {
+        ngx_http_rtdash_undo_locked(&b);
+        b.ctx->sh->refused++;
+        ngx_shmtx_unlock(&b.ctx->shpool->mutex);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rtdash zone \"%V\": %s \"%V\", request refused",
+                      &b.ctx->name, b.error, &b.arg);
+
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+                                          b.error, &b.arg, -1, -1);
+    }
+
+    ngx_http_rtdash_apply_locked(&b, now);
+
+    ngx_shmtx_unlock(&b.ctx->shpool->mutex);
+
+    ngx_http_rtdash_out_init(&o, r->pool, 64);
+    ngx_http_rtdash_out_lit(&o, "{\"accepted\":");
+    ngx_http_rtdash_out_uint(&o, p->nevents);
+    ngx_http_rtdash_out_lit(&o, "}");
+
+    return ngx_http_rtdash_send_json(r, NGX_HTTP_ACCEPTED, &o);
+}
+
+
+/* the body as one piece of memory: in place when it is, else a copy */
+
+static u_char *
+ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len)
+{
+    u_char       *body, *p;
+    size_t        size;
+    ssize_t       n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    *len = 0;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return (u_char *) "";
+    }
+
+    cl = r->request_body->bufs;
+
+    if (cl->next == NULL && !cl->buf->in_file) {
+        *len = cl->buf->last - cl->buf->pos;
+        return cl->buf->pos;
+    }
+
+    size = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        size += b->in_file ? (size_t) (b->file_last - b->file_pos)
+                           : (size_t) (b->last - b->pos);
+    }
+
+    body = ngx_pnalloc(r->pool, size + 1);
+    if (body == NULL) {
+        return NULL;
+    }
+
+    p = body;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!b->in_file) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                          b->file_pos);
+
+        if (n != b->file_last - b->file_pos) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "rtdash: short read of the request body file");
+            return NULL;
+        }
+
+        p += n;
+    }
+
+    *len = p - body;
+
+    return body;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b)
+{
+    size_t                       j;
+    ngx_int_t                    k, s;
+    ngx_uint_t                   i;
+    ngx_http_rtdash_ctx_t       *ctx;
+    ngx_http_rtdash_node_t      *node, *last, **np;
+    ngx_http_rtdash_prep_t      *pr;
+    ngx_http_rtdash_event_in_t  *ev, *prev;
+
+    ctx = b->ctx;
+    b->ntypes = ctx->sh->ntypes;
+
+    last = NULL;
+    prev = NULL;
+    k = NGX_HTTP_RTDASH_NO_TYPE;
+
+    for (i = 0; i < b->p->nevents; i++) {
+        ev = &b->p->events[i];
+        pr = &b->prep[i];
+
+        if (last && last->name_len == ev->tool_len
+            && ngx_memcmp(last->name, ev->tool, ev->tool_len) == 0)
+        {
+            node = last;
+
+        } else {
+            node = ngx_http_rtdash_lookup_locked(ctx, pr->hash,
+                                                 (u_char *) ev->tool,
+                                                 ev->tool_len);
+        }
+
+        if (node == NULL) {
+            if (ctx->sh->ntools >= ctx->sh->max_tools) {
+                node = NULL;
+
+            } else {
+                node = ngx_slab_calloc_locked(ctx->shpool,
+                                              ctx->layout.node_size);
+            }
+
+            if (node == NULL) {
+                b->error = "zone is full, no room for tool";
+                b->arg.data = (u_char *) ev->tool;
+                b->arg.len = ev->tool_len;
+                return NGX_DECLINED;
+            }
+
+            node->node.key = pr->hash;
+            node->name_len = ev->tool_len;
+            ngx_memcpy(node->name, ev->tool, ev->tool_len);
+
+            ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
+            ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
+            ctx->sh->ntools++;
+
+            np = ngx_array_push(&b->created);
+            if (np == NULL) {
+                return NGX_ERROR;
+            }
+
+            *np = node;
+        }
+
+        last = node;
+        pr->node = node;
+
+        if (ev->type == NULL) {
+            pr->type = NGX_HTTP_RTDASH_NO_TYPE;
+
+        } else {
+            if (prev == NULL || prev->type == NULL
+                || prev->type_len != ev->type_len
+                || ngx_memcmp(prev->type, ev->type, ev->type_len) != 0)
+            {
+                k = ngx_http_rtdash_type_locked(b, ev->type, ev->type_len);
+                if (k < 0) {
+                    return k;
+                }
+            }
+
+            pr->type = (u_char) k;
+            prev = ev;
+        }
+
+        for (j = ev->gauge_first; j < ev->gauge_first + ev->ngauges; j++) {
+            s = ngx_http_rtdash_gauge_locked(b, node, &b->p->gauges[j]);
+            if (s < 0) {
+                return s;
+            }
+
+            b->gslot[j] = (u_char) s;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_type_locked(ngx_http_rtdash_batch_t *b, const u_char *name,
+    size_t len)
+{
+    ngx_uint_t                k;
+    ngx_http_rtdash_type_t   *t;
+    ngx_http_rtdash_shctx_t  *sh;
+
+    sh = b->ctx->sh;
+
+    for (k = 0; k < sh->ntypes; k++) {
+        t = &sh->types[k];
+
+        if (t->len == len && ngx_memcmp(t->name, name, len) == 0) {
+            return k;
+        }
+    }
+
+    if (sh->ntypes >= b->ctx->ntypes) {
+        b->error = "type table is full, no room for type";
+        b->arg.data = (u_char *) name;
+        b->arg.len = len;
+        return NGX_DECLINED;
+    }
+
+    t = &sh->types[sh->ntypes];
+    ngx_memcpy(t->name, name, len);
+    t->len = (u_char) len;
+
+    return sh->ntypes++;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_gauge_locked(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_gauge_in_t *g)
+{
+    ngx_uint_t                s;
+    ngx_http_rtdash_undo_t   *u;
+    ngx_http_rtdash_gauge_t  *gs;
+
+    gs = ngx_http_rtdash_at(node, b->ctx->layout.gauges,
+                            ngx_http_rtdash_gauge_t);
+
+    for (s = 0; s < node->ngauges; s++) {
+        if (gs[s].len == g->name_len
+            && ngx_memcmp(gs[s].name, g->name, g->name_len) == 0)
+        {
+            return s;
+        }
+    }
+
+    if (node->ngauges >= b->ctx->ngauges) {
+        b->error = "gauge table of the tool is full, no room for gauge";
+        b->arg.data = (u_char *) g->name;
+        b->arg.len = g->name_len;
+        return NGX_DECLINED;
+    }
+
+    u = ngx_array_push(&b->undo);
+    if (u == NULL) {
+        return NGX_ERROR;
+    }
+
+    u->node = node;
+    u->ngauges = node->ngauges;
+
+    ngx_memcpy(gs[s].name, g->name, g->name_len);
+    gs[s].len = (u_char) g->name_len;
+    gs[s].value = 0;
+
+    return node->ngauges++;
+}
+
+
+static void
+ngx_http_rtdash_undo_locked(ngx_http_rtdash_batch_t *b)
+{
+    ngx_uint_t                i;
+    ngx_http_rtdash_node_t  **np;
+    ngx_http_rtdash_undo_t   *u;
+
+    u = b->undo.elts;
+
+    for (i = b->undo.nelts; i > 0; i--) {
+        u[i - 1].node->ngauges = u[i - 1].ngauges;
+    }
+
+    np = b->created.elts;
+
+    for (i = 0; i < b->created.nelts; i++) {
+        ngx_rbtree_delete(&b->ctx->sh->rbtree, &np[i]->node);
+        ngx_queue_remove(&np[i]->queue);
+        ngx_slab_free_locked(b->ctx->shpool, np[i]);
+        b->ctx->sh->ntools--;
+    }
+
+    b->ctx->sh->ntypes = b->ntypes;
+}
+
+
+static void
+ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
+{
+    size_t                       j;
+    time_t                       t, now_sec;
+    uint32_t                    *sec, *cnt;
+    uint64_t                     seq;
+    ngx_uint_t                   i, k, types;
+    ngx_http_rtdash_ctx_t       *ctx;
+    ngx_http_rtdash_node_t      *node;
+    ngx_http_rtdash_prep_t      *pr;
+    ngx_http_rtdash_event_t     *re;
+    ngx_http_rtdash_gauge_t     *gs;
+    ngx_http_rtdash_gstat_t     *gst;
+    ngx_http_rtdash_layout_t    *l;
+    ngx_http_rtdash_minute_t    *m;
+    ngx_http_rtdash_event_in_t  *ev;
+
+    ctx = b->ctx;
+    l = &ctx->layout;
+    types = ctx->ntypes;
+    now_sec = (time_t) now;
+    seq = ctx->sh->seq;
+
+    for (i = 0; i < b->p->nevents; i++) {
+        ev = &b->p->events[i];
+        pr = &b->prep[i];
+        node = pr->node;
+        k = pr->type;
+
+        t = (time_t) ev->ts;
+
+        node->seq = ++seq;
+        node->updated = now;
+
+        /* the minute bucket of the event, reset when it is stale */
+
+        m = ngx_http_rtdash_at(node, l->minutes
+                               + ((t / 60) % ctx->nminutes) * l->min_size,
+                               ngx_http_rtdash_minute_t);
+
+        if (m->t < (uint32_t) (t - t % 60)) {
+            ngx_memzero(m, l->min_size);
+            m->t = (uint32_t) (t - t % 60);
+
+        } else if (m->t > (uint32_t) (t - t % 60)) {
+            m = NULL;
+        }
+
+        gs = ngx_http_rtdash_at(node, l->gauges, ngx_http_rtdash_gauge_t);
+
+        for (j = ev->gauge_first; j < ev->gauge_first + ev->ngauges; j++) {
+            gs[b->gslot[j]].value = b->p->gauges[j].value;
+
+            if (m == NULL) {
+                continue;
+            }
+
+            gst = (ngx_http_rtdash_gstat_t *) ((u_char *) (m + 1)
+                                   + sizeof(uint32_t) * 2 * types)
+                  + b->gslot[j];
+
+            if (!gst->set || b->p->gauges[j].value < gst->min) {
+                gst->min = (float) b->p->gauges[j].value;
+            }
+
+            if (!gst->set || b->p->gauges[j].value > gst->max) {
+                gst->max = (float) b->p->gauges[j].value;
+            }
+
+            gst->last = (float) b->p->gauges[j].value;
+            gst->set = 1;
+        }
+
+        if (k == NGX_HTTP_RTDASH_NO_TYPE) {
+            continue;
+        }
+
+        ngx_http_rtdash_at(node, l->totals, uint64_t)[k]++;
+
+        if (ev->flag) {
+            ngx_http_rtdash_at(node, l->flagged, uint64_t)[k]++;
+        }
+
+        if (ev->has_value) {
+            ngx_http_rtdash_vstat_add(&node->value, ev->value, pr->bin);
+        }
+
+        if (t > now_sec - NGX_HTTP_RTDASH_SECONDS) {
+            sec = ngx_http_rtdash_at(node, l->seconds
+                                     + (t % NGX_HTTP_RTDASH_SECONDS)
+                                       * l->sec_size,
+                                     uint32_t);
+
+            if (sec[0] < (uint32_t) t) {
+                ngx_memzero(sec, l->sec_size);
+                sec[0] = (uint32_t) t;
+            }
+
+            if (sec[0] == (uint32_t) t) {
+                sec[1 + k]++;
+
+                if (ev->flag) {
+                    sec[1 + types + k]++;
+                }
+            }
+        }
+
+        if (m) {
+            cnt = (uint32_t *) (m + 1);
+            cnt[k]++;
+
+            if (ev->flag) {
+                cnt[types + k]++;
+            }
+
+            if (ev->has_value) {
+                ngx_http_rtdash_vstat_add(&m->value, ev->value, pr->bin);
+            }
+
+            if (ev->user_len) {
+                m->users[pr->userbit >> 5] |= 1u << (pr->userbit & 31);
+            }
+        }
+
+        re = ngx_http_rtdash_at(node, l->ring
+                                + (node->nevents % ctx->nevents)
+                                  * sizeof(ngx_http_rtdash_event_t),
+                                ngx_http_rtdash_event_t);
+        node->nevents++;
+
+        re->seq = seq;
+        re->ts = ev->ts;
+        re->value = ev->has_value ? ev->value : 0;
+        re->type = (u_char) k;
+        re->flags = (ev->has_value ? NGX_HTTP_RTDASH_EV_VALUE : 0)
+                    | (ev->flag ? NGX_HTTP_RTDASH_EV_FLAG : 0);
+        re->user_len = (u_char) ev->user_len;
+        re->id_len = (u_char) ev->id_len;
+        ngx_memcpy(re->user, ev->user, ev->user_len);
+        ngx_memcpy(re->id, ev->id, ev->id_len);
+    }
+
+    ctx->sh->accepted += b->p->nevents;
+    ctx->sh->seq = seq;
+}

@@ -1,0 +1,593 @@
+
+/*
+ * rtdash: directives, configuration and the module's hooks.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+
+typedef struct {
+    ngx_array_t                 streams;      /* loc confs of rtdash_stream */
+} ngx_http_rtdash_main_conf_t;
+
+
+static void *ngx_http_rtdash_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_rtdash_init_process(ngx_cycle_t *cycle);
+static char *ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v,
+    const char *name, ngx_uint_t max, ngx_uint_t *out);
+static void ngx_http_rtdash_check_old_zone(ngx_conf_t *cf,
+    ngx_shm_zone_t *shm_zone, ngx_http_rtdash_ctx_t *ctx);
+
+
+static ngx_command_t  ngx_http_rtdash_commands[] = {
+
+    { ngx_string("rtdash_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_zone,
+      0,
+      0,
+      NULL },
+
+    { ngx_string("rtdash_ingest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_rtdash_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_RTDASH_INGEST,
+      NULL },
+
+    { ngx_string("rtdash_stats"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtdash_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_RTDASH_STATS,
+      NULL },
+
+    { ngx_string("rtdash_stream"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtdash_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_RTDASH_STREAM,
+      NULL },
+
+    { ngx_string("rtdash_dashboard"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_RTDASH_DASHBOARD,
+      NULL },
+
+    { ngx_string("rtdash_stream_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtdash_loc_conf_t, interval),
+      NULL },
+
+    { ngx_string("rtdash_stream_heartbeat"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtdash_loc_conf_t, heartbeat),
+      NULL },
+
+    { ngx_string("rtdash_stream_max_clients"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtdash_loc_conf_t, max_clients),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_rtdash_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_rtdash_create_main_conf,      /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_rtdash_create_loc_conf,       /* create location configuration */
+    ngx_http_rtdash_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_rtdash_module = {
+    NGX_MODULE_V1,
+    &ngx_http_rtdash_module_ctx,           /* module context */
+    ngx_http_rtdash_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_rtdash_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_rtdash_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtdash_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&rmcf->streams, cf->pool, 4,
+                       sizeof(ngx_http_rtdash_loc_conf_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return rmcf;
+}
+
+
+static void *
+ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_rtdash_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtdash_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->zone = NULL;
+     *     conf->kind = NGX_HTTP_RTDASH_NONE;
+     *     conf->stream = NULL;
+     *     conf->stream_url = { 0, NULL };
+     *     conf->stats_url = { 0, NULL };
+     */
+
+    conf->max_events = NGX_CONF_UNSET_UINT;
+    conf->interval = NGX_CONF_UNSET_MSEC;
+    conf->heartbeat = NGX_CONF_UNSET_MSEC;
+    conf->max_clients = NGX_CONF_UNSET_UINT;
+    conf->warn = NGX_CONF_UNSET_UINT;
+    conf->crit = NGX_CONF_UNSET_UINT;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_rtdash_loc_conf_t  *prev = parent;
+    ngx_http_rtdash_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_uint_value(conf->max_events, prev->max_events,
+                              NGX_HTTP_RTDASH_EVENTS_MAX);
+    ngx_conf_merge_msec_value(conf->interval, prev->interval, 1000);
+    ngx_conf_merge_msec_value(conf->heartbeat, prev->heartbeat, 15000);
+    ngx_conf_merge_uint_value(conf->max_clients, prev->max_clients, 4096);
+    ngx_conf_merge_uint_value(conf->warn, prev->warn, 15);
+    ngx_conf_merge_uint_value(conf->crit, prev->crit, 30);
+    ngx_conf_merge_str_value(conf->stream_url, prev->stream_url, "stream");
+    ngx_conf_merge_str_value(conf->stats_url, prev->stats_url, "stats");
+
+    if (conf->interval < 10) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "rtdash_stream_interval must be at least 10ms");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->heartbeat < conf->interval) {
+        conf->heartbeat = conf->interval;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_rtdash_loc_conf_t   **lcfp;
+    ngx_http_rtdash_main_conf_t   *rmcf;
+
+    if (ngx_http_module.index >= cycle->modules_n
+        || cycle->conf_ctx[ngx_http_module.index] == NULL)
+    {
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtdash_module);
+    if (rmcf == NULL) {
+        return NGX_OK;
+    }
+
+    lcfp = rmcf->streams.elts;
+
+    for (i = 0; i < rmcf->streams.nelts; i++) {
+        if (ngx_http_rtdash_stream_init_process(cycle, lcfp[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    u_char                 *p;
+    ssize_t                 size;
+    ngx_int_t               rc;
+    ngx_str_t              *value, name, s;
+    ngx_uint_t              i, n;
+    ngx_shm_zone_t         *shm_zone;
+    ngx_http_rtdash_ctx_t  *ctx;
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+
+    if (p == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\", expected name:size",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+
+    if (name.len == 0 || size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ctx = ngx_pcalloc(cf->pool, sizeof(ngx_http_rtdash_ctx_t));
+    if (ctx == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->name = name;
+    ctx->size = size;
+    ctx->retention = 6 * 3600;
+    ctx->nevents = 100;
+    ctx->ntypes = 8;
+    ctx->ngauges = 8;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "retention=", 10) == 0) {
+            s.data = value[i].data + 10;
+            s.len = value[i].len - 10;
+
+            ctx->retention = ngx_parse_time(&s, 1);
+
+            if (ctx->retention == (time_t) NGX_ERROR
+                || ctx->retention < 60
+                || ctx->retention > NGX_HTTP_RTDASH_RETENTION_MAX)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid retention \"%V\", expected "
+                                   "1m to 7d", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        rc = ngx_http_rtdash_zone_param(cf, &value[i], "events=",
+                                        NGX_HTTP_RTDASH_EVENTS_MAX, &n);
+        if (rc == NGX_OK) {
+            ctx->nevents = n;
+            continue;
+        }
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_rtdash_zone_param(cf, &value[i], "types=",
+                                            NGX_HTTP_RTDASH_TYPES_MAX, &n);
+            if (rc == NGX_OK) {
+                ctx->ntypes = n;
+                continue;
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_rtdash_zone_param(cf, &value[i], "gauges=",
+                                            NGX_HTTP_RTDASH_GAUGES_MAX, &n);
+            if (rc == NGX_OK) {
+                ctx->ngauges = n;
+                continue;
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    ctx->nminutes = (ctx->retention + 59) / 60 + 1;
+
+    ngx_http_rtdash_layout(ctx);
+
+    if (ctx->layout.node_size > (size_t) size / 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small for one tool of "
+                           "%uz bytes", &value[1], ctx->layout.node_size);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                     &ngx_http_rtdash_module);
+    if (shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate zone \"%V\"", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    shm_zone->init = ngx_http_rtdash_init_zone;
+    shm_zone->data = ctx;
+
+    ngx_http_rtdash_check_old_zone(cf, shm_zone, ctx);
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v, const char *name,
+    ngx_uint_t max, ngx_uint_t *out)
+{
+    size_t     len;
+    ngx_int_t  n;
+
+    len = ngx_strlen(name);
+
+    if (v->len < len || ngx_strncmp(v->data, name, len) != 0) {
+        return NGX_DECLINED;
+    }
+
+    n = ngx_atoi(v->data + len, v->len - len);
+
+    if (n == NGX_ERROR || n < 1 || (ngx_uint_t) n > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\", expected 1 to %ui", v, max);
+        return NGX_ERROR;
+    }
+
+    *out = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A zone whose size or parameters changed across a reload starts fresh:
+ * nginx does it by itself for a new size, "noreuse" does it for the rest,
+ * so old workers finishing their requests never see a foreign layout.
+ */
+
+static void
+ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
+    ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_uint_t              i;
+    ngx_list_part_t        *part;
+    ngx_shm_zone_t         *oz;
+    ngx_http_rtdash_ctx_t  *octx;
+
+    if (cf->cycle->old_cycle == NULL
+        || cf->cycle->old_cycle->shared_memory.part.elts == NULL)
+    {
+        return;
+    }
+
+    part = &cf->cycle->old_cycle->shared_memory.part;
+    oz = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+
+            part = part->next;
+            oz = part->elts;
+            i = 0;
+        }
+
+        if (oz[i].tag != &ngx_http_rtdash_module
+            || oz[i].shm.name.len != ctx->name.len
+            || ngx_strncmp(oz[i].shm.name.data, ctx->name.data,
+                           ctx->name.len) != 0)
+        {
+            continue;
+        }
+
+        octx = oz[i].data;
+
+        if (oz[i].shm.size != shm_zone->shm.size) {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                               "rtdash zone \"%V\" changes size from %uz "
+                               "to %uz: it starts fresh", &ctx->name,
+                               oz[i].shm.size, shm_zone->shm.size);
+            return;
+        }
+
+        if (octx == NULL
+            || octx->retention != ctx->retention
+            || octx->nevents != ctx->nevents
+            || octx->ntypes != ctx->ntypes
+            || octx->ngauges != ctx->ngauges)
+        {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                               "rtdash zone \"%V\" changes parameters: "
+                               "it starts fresh", &ctx->name);
+            shm_zone->noreuse = 1;
+        }
+
+        return;
+    }
+}
+
+
+static char *
+ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_rtdash_loc_conf_t *lcf = conf;
+
+    ngx_int_t                     n;
+    ngx_str_t                    *value;
+    ngx_uint_t                    i;
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_rtdash_loc_conf_t  **lcfp;
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    if (lcf->kind != NGX_HTTP_RTDASH_NONE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    lcf->kind = cmd->offset;
+
+    lcf->zone = ngx_shared_memory_add(cf, &value[1], 0,
+                                      &ngx_http_rtdash_module);
+    if (lcf->zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (lcf->kind == NGX_HTTP_RTDASH_INGEST
+            && ngx_strncmp(value[i].data, "max_events=", 11) == 0)
+        {
+            n = ngx_atoi(value[i].data + 11, value[i].len - 11);
+            if (n == NGX_ERROR || n == 0) {
+                goto invalid;
+            }
+
+            lcf->max_events = n;
+            continue;
+        }
+
+        if (lcf->kind != NGX_HTTP_RTDASH_DASHBOARD) {
+            goto invalid;
+        }
+
+        if (ngx_strncmp(value[i].data, "stream=", 7) == 0
+            && value[i].len > 7)
+        {
+            lcf->stream_url.data = value[i].data + 7;
+            lcf->stream_url.len = value[i].len - 7;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "stats=", 6) == 0
+            && value[i].len > 6)
+        {
+            lcf->stats_url.data = value[i].data + 6;
+            lcf->stats_url.len = value[i].len - 6;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "warn=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n > 100) {
+                goto invalid;
+            }
+
+            lcf->warn = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "crit=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n > 100) {
+                goto invalid;
+            }
+
+            lcf->crit = n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    switch (lcf->kind) {
+
+    case NGX_HTTP_RTDASH_INGEST:
+        clcf->handler = ngx_http_rtdash_ingest_handler;
+        break;
+
+    case NGX_HTTP_RTDASH_STATS:
+        clcf->handler = ngx_http_rtdash_stats_handler;
+        break;
+
+    case NGX_HTTP_RTDASH_STREAM:
+        clcf->handler = ngx_http_rtdash_stream_handler;
+
+        rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+
+        lcfp = ngx_array_push(&rmcf->streams);
+        if (lcfp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *lcfp = lcf;
+        break;
+
+    default: /* NGX_HTTP_RTDASH_DASHBOARD */
+        clcf->handler = ngx_http_rtdash_dashboard_handler;
+        break;
+    }
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+    return NGX_CONF_ERROR;
+}

@@ -1,0 +1,321 @@
+
+/*
+ * rtdash: shared declarations of the module's files.
+ */
+
+
+#ifndef _NGX_HTTP_RTDASH_MODULE_H_INCLUDED_
+#define _NGX_HTTP_RTDASH_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_rtdash_parse.h"
+
+
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  1
+
+#define NGX_HTTP_RTDASH_SECONDS         300
+#define NGX_HTTP_RTDASH_HIST            64
+#define NGX_HTTP_RTDASH_USER_BITS       256
+
+#define NGX_HTTP_RTDASH_TYPES_MAX       64
+#define NGX_HTTP_RTDASH_GAUGES_MAX      32
+#define NGX_HTTP_RTDASH_EVENTS_MAX      100000
+#define NGX_HTTP_RTDASH_RETENTION_MAX   (7 * 86400)
+
+#define NGX_HTTP_RTDASH_NO_TYPE         0xff
+
+#define NGX_HTTP_RTDASH_EV_VALUE        0x01
+#define NGX_HTTP_RTDASH_EV_FLAG         0x02
+
+
+/* value statistics: count, sum, min, max and a log-scale histogram */
+typedef struct {
+    uint32_t                    count;
+    uint32_t                    pad;
+    double                      min;
+    double                      max;
+    double                      sum;
+    uint32_t                    hist[NGX_HTTP_RTDASH_HIST];
+} ngx_http_rtdash_vstat_t;
+
+
+/* one raw event in a tool's ring */
+typedef struct {
+    uint64_t                    seq;
+    double                      ts;
+    double                      value;
+    u_char                      type;
+    u_char                      flags;
+    u_char                      user_len;
+    u_char                      id_len;
+    u_char                      user[NGX_HTTP_RTDASH_USER_MAX];
+    u_char                      id[NGX_HTTP_RTDASH_ID_MAX];
+} ngx_http_rtdash_event_t;
+
+
+/* a gauge slot of a tool: name and last value */
+typedef struct {
+    u_char                      name[NGX_HTTP_RTDASH_TOKEN_MAX];
+    u_char                      len;
+    u_char                      pad[7];
+    double                      value;
+} ngx_http_rtdash_gauge_t;
+
+
+/* per minute min/max/last of one gauge */
+typedef struct {
+    float                       min;
+    float                       max;
+    float                       last;
+    uint32_t                    set;
+} ngx_http_rtdash_gstat_t;
+
+
+/*
+ * Per-second bucket: stamp, then count[types] and flagged[types].
+ * Per-minute bucket: this header, then count[types], flagged[types],
+ * gstat[gauges].
+ */
+typedef struct {
+    uint32_t                    t;
+    uint32_t                    users[NGX_HTTP_RTDASH_USER_BITS / 32];
+    uint32_t                    pad;
+    ngx_http_rtdash_vstat_t     value;
+} ngx_http_rtdash_minute_t;
+
+
+/*
+ * Per-tool node, fixed size, allocated once when the tool is first seen.
+ * The variable part follows the header at offsets of the zone's layout.
+ */
+typedef struct {
+    ngx_rbtree_node_t           node;
+    ngx_queue_t                 queue;
+    uint64_t                    seq;          /* zone seq of last change */
+    uint64_t                    nevents;      /* events written to ring */
+    double                      updated;
+    ngx_http_rtdash_vstat_t     value;        /* since start */
+    uint32_t                    ngauges;
+    u_short                     name_len;
+    u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
+} ngx_http_rtdash_node_t;
+
+
+/* offsets and sizes computed from the zone parameters */
+typedef struct {
+    size_t                      totals;       /* uint64_t [types] */
+    size_t                      flagged;      /* uint64_t [types] */
+    size_t                      gauges;       /* gauge_t [gauges] */
+    size_t                      seconds;      /* sec buckets */
+    size_t                      minutes;      /* minute buckets */
+    size_t                      ring;         /* event_t [events] */
+    size_t                      sec_size;
+    size_t                      min_size;
+    size_t                      node_size;
+} ngx_http_rtdash_layout_t;
+
+
+typedef struct {
+    u_char                      name[NGX_HTTP_RTDASH_TOKEN_MAX];
+    u_char                      len;
+} ngx_http_rtdash_type_t;
+
+
+/* the zone header */
+typedef struct {
+    ngx_rbtree_t                rbtree;
+    ngx_rbtree_node_t           sentinel;
+    ngx_queue_t                 tools;
+    uint64_t                    layout_key;
+    volatile uint64_t           seq;
+    uint64_t                    accepted;
+    ngx_atomic_t                rejected;
+    uint64_t                    refused;
+    ngx_uint_t                  ntools;
+    ngx_uint_t                  max_tools;
+    ngx_uint_t                  ntypes;
+    time_t                      started;
+    ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
+} ngx_http_rtdash_shctx_t;
+
+
+/* per-process view of a zone */
+typedef struct {
+    ngx_http_rtdash_shctx_t    *sh;
+    ngx_slab_pool_t            *shpool;
+    ngx_str_t                   name;
+    size_t                      size;
+    time_t                      retention;
+    ngx_uint_t                  nminutes;
+    ngx_uint_t                  nevents;
+    ngx_uint_t                  ntypes;
+    ngx_uint_t                  ngauges;
+    ngx_http_rtdash_layout_t    layout;
+    ngx_array_t                 streams;      /* stream loc confs */
+} ngx_http_rtdash_ctx_t;
+
+
+typedef enum {
+    NGX_HTTP_RTDASH_NONE = 0,
+    NGX_HTTP_RTDASH_INGEST,
+    NGX_HTTP_RTDASH_STATS,
+    NGX_HTTP_RTDASH_STREAM,
+    NGX_HTTP_RTDASH_DASHBOARD
+} ngx_http_rtdash_kind_e;
+
+
+typedef struct ngx_http_rtdash_stream_s  ngx_http_rtdash_stream_t;
+
+
+typedef struct {
+    ngx_shm_zone_t             *zone;
+    ngx_uint_t                  kind;
+    ngx_uint_t                  max_events;    /* ingest */
+    ngx_msec_t                  interval;      /* stream */
+    ngx_msec_t                  heartbeat;
+    ngx_msec_t                  poll;
+    ngx_uint_t                  max_clients;
+    ngx_http_rtdash_stream_t   *stream;        /* per-process state */
+    ngx_str_t                   stream_url;    /* dashboard */
+    ngx_str_t                   stats_url;
+    ngx_uint_t                  warn;
+    ngx_uint_t                  crit;
+} ngx_http_rtdash_loc_conf_t;
+
+
+/* output: a chain of buffers growing in the request's pool */
+typedef struct {
+    ngx_pool_t                 *pool;
+    ngx_chain_t                *first;
+    ngx_chain_t               **last;
+    ngx_buf_t                  *buf;
+    size_t                      size;
+    size_t                      chunk;
+    ngx_uint_t                  failed;
+} ngx_http_rtdash_out_t;
+
+
+/* a copy of a tool's summary, taken under the lock */
+typedef struct {
+    u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
+    size_t                      name_len;
+    double                      updated;
+    uint64_t                    seq;
+    ngx_http_rtdash_vstat_t     value;
+    ngx_uint_t                  ngauges;
+    ngx_http_rtdash_gauge_t     gauges[NGX_HTTP_RTDASH_GAUGES_MAX];
+    uint64_t                    totals[NGX_HTTP_RTDASH_TYPES_MAX];
+    uint64_t                    flagged[NGX_HTTP_RTDASH_TYPES_MAX];
+    uint64_t                    rate[NGX_HTTP_RTDASH_TYPES_MAX];
+} ngx_http_rtdash_summary_t;
+
+
+/* zone-wide figures copied under the lock */
+typedef struct {
+    uint64_t                    seq;
+    uint64_t                    accepted;
+    uint64_t                    rejected;
+    uint64_t                    refused;
+    ngx_uint_t                  ntools;
+    ngx_uint_t                  max_tools;
+    size_t                      used;
+    size_t                      free;
+    time_t                      started;
+    ngx_uint_t                  ntypes;
+    ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
+} ngx_http_rtdash_zinfo_t;
+
+
+#define ngx_http_rtdash_at(node, off, type)                                  \
+    ((type *) ((u_char *) (node) + (off)))
+
+
+extern ngx_module_t  ngx_http_rtdash_module;
+
+
+/* zone */
+ngx_int_t ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx);
+ngx_http_rtdash_node_t *ngx_http_rtdash_lookup_locked(
+    ngx_http_rtdash_ctx_t *ctx, uint32_t hash, u_char *name, size_t len);
+void ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_zinfo_t *zi);
+void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t now,
+    ngx_http_rtdash_summary_t *s);
+ngx_uint_t ngx_http_rtdash_users_estimate(uint32_t *bits);
+ngx_uint_t ngx_http_rtdash_hist_bin(double v);
+double ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q);
+void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
+    ngx_uint_t bin);
+void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
+    ngx_http_rtdash_vstat_t *src);
+double ngx_http_rtdash_now(void);
+
+/* ingest */
+ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
+
+/* stats */
+ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
+    ngx_array_t *values);
+ngx_int_t ngx_http_rtdash_arg_uint(ngx_http_request_t *r, const char *name,
+    ngx_uint_t def, ngx_uint_t max, ngx_uint_t *out);
+ngx_int_t ngx_http_rtdash_check_get(ngx_http_request_t *r);
+void ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
+    ngx_http_rtdash_minute_t *m, time_t t);
+void ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
+    time_t t);
+
+/* JSON writer */
+void ngx_http_rtdash_out_init(ngx_http_rtdash_out_t *o, ngx_pool_t *pool,
+    size_t chunk);
+u_char *ngx_http_rtdash_out_reserve(ngx_http_rtdash_out_t *o, size_t n);
+void ngx_http_rtdash_out_raw(ngx_http_rtdash_out_t *o, const u_char *s,
+    size_t len);
+void ngx_http_rtdash_out_str(ngx_http_rtdash_out_t *o, const u_char *s,
+    size_t len);
+void ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v);
+void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
+    int digits);
+void ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v);
+#define ngx_http_rtdash_out_lit(o, s)                                        \
+    ngx_http_rtdash_out_raw(o, (const u_char *) s, sizeof(s) - 1)
+ngx_int_t ngx_http_rtdash_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_rtdash_out_t *o);
+ngx_int_t ngx_http_rtdash_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *msg, ngx_str_t *arg, ssize_t line,
+    ssize_t offset);
+
+/* JSON of the zone, shared by stats and stream */
+void ngx_http_rtdash_json_zone(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi);
+void ngx_http_rtdash_json_types(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi);
+void ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
+void ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_vstat_t *vs);
+void ngx_http_rtdash_json_counts(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, uint32_t *c);
+void ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_event_t *ev,
+    u_char *tool, size_t tool_len);
+
+/* stream */
+ngx_int_t ngx_http_rtdash_stream_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_loc_conf_t *lcf);
+
+/* dashboard */
+ngx_int_t ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_RTDASH_MODULE_H_INCLUDED_ */

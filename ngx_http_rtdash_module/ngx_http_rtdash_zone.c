@@ -1,0 +1,440 @@
+
+/*
+ * rtdash: the shared-memory zone: layout, init and reuse across reloads,
+ * tool lookup, and copies of a tool's figures for the readers.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+#include <math.h>
+
+
+static void ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static uint64_t ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx);
+
+
+void
+ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
+{
+    size_t                     off, types;
+    ngx_http_rtdash_layout_t  *l;
+
+    l = &ctx->layout;
+    types = ctx->ntypes;
+
+    l->sec_size = ngx_align(sizeof(uint32_t) * (1 + 2 * types), 8);
+    l->min_size = ngx_align(sizeof(ngx_http_rtdash_minute_t)
+                            + sizeof(uint32_t) * 2 * types
+                            + sizeof(ngx_http_rtdash_gstat_t) * ctx->ngauges,
+                            8);
+
+    off = ngx_align(sizeof(ngx_http_rtdash_node_t), 8);
+
+    l->totals = off;
+    off += sizeof(uint64_t) * types;
+    l->flagged = off;
+    off += sizeof(uint64_t) * types;
+    l->gauges = off;
+    off += sizeof(ngx_http_rtdash_gauge_t) * ctx->ngauges;
+    l->seconds = off;
+    off += l->sec_size * NGX_HTTP_RTDASH_SECONDS;
+    l->minutes = off;
+    off += l->min_size * ctx->nminutes;
+    l->ring = off;
+    off += sizeof(ngx_http_rtdash_event_t) * ctx->nevents;
+
+    l->node_size = off;
+}
+
+
+static uint64_t
+ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx)
+{
+    uint64_t  key;
+
+    key = NGX_HTTP_RTDASH_LAYOUT_VERSION;
+    key = key * 1000003 + ctx->size;
+    key = key * 1000003 + (uint64_t) ctx->retention;
+    key = key * 1000003 + ctx->nminutes;
+    key = key * 1000003 + ctx->nevents;
+    key = key * 1000003 + ctx->ntypes;
+    key = key * 1000003 + ctx->ngauges;
+    key = key * 1000003 + ctx->layout.node_size;
+
+    return key;
+}
+
+
+ngx_int_t
+ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_rtdash_ctx_t  *octx = data;
+
+    size_t                   len, pages;
+    ngx_http_rtdash_ctx_t   *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        if (octx->sh->layout_key != ngx_http_rtdash_layout_key(ctx)) {
+            ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
+                          "rtdash zone \"%V\" has an incompatible layout",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool, sizeof(ngx_http_rtdash_shctx_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(ctx->sh, sizeof(ngx_http_rtdash_shctx_t));
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                    ngx_http_rtdash_rbtree_insert_value);
+    ngx_queue_init(&ctx->sh->tools);
+
+    ctx->sh->layout_key = ngx_http_rtdash_layout_key(ctx);
+    ctx->sh->started = ngx_time();
+
+    /* nodes are larger than half a page: each takes whole pages */
+    pages = (ctx->layout.node_size + ngx_pagesize - 1) / ngx_pagesize;
+    ctx->sh->max_tools = ctx->shpool->pfree / pages;
+
+    len = sizeof(" in rtdash zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in rtdash zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    ctx->shpool->log_nomem = 0;
+
+    ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                  "rtdash zone \"%V\": fresh zone of %uz bytes, "
+                  "%uz bytes per tool, room for %ui tools",
+                  &shm_zone->shm.name, shm_zone->shm.size,
+                  ctx->layout.node_size, ctx->sh->max_tools);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t       **p;
+    ngx_http_rtdash_node_t   *n, *t;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            n = (ngx_http_rtdash_node_t *) node;
+            t = (ngx_http_rtdash_node_t *) temp;
+
+            p = (ngx_memn2cmp(n->name, t->name, n->name_len, t->name_len)
+                 < 0) ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+ngx_http_rtdash_node_t *
+ngx_http_rtdash_lookup_locked(ngx_http_rtdash_ctx_t *ctx, uint32_t hash,
+    u_char *name, size_t len)
+{
+    ngx_int_t                rc;
+    ngx_rbtree_node_t       *node, *sentinel;
+    ngx_http_rtdash_node_t  *n;
+
+    node = ctx->sh->rbtree.root;
+    sentinel = ctx->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        n = (ngx_http_rtdash_node_t *) node;
+
+        rc = ngx_memn2cmp(name, n->name, len, n->name_len);
+
+        if (rc == 0) {
+            return n;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+void
+ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_zinfo_t *zi)
+{
+    ngx_http_rtdash_shctx_t  *sh;
+
+    sh = ctx->sh;
+
+    zi->seq = sh->seq;
+    zi->accepted = sh->accepted;
+    zi->rejected = sh->rejected;
+    zi->refused = sh->refused;
+    zi->ntools = sh->ntools;
+    zi->max_tools = sh->max_tools;
+    zi->started = sh->started;
+    zi->free = ctx->shpool->pfree * ngx_pagesize;
+    zi->used = ctx->size - zi->free;
+    zi->ntypes = sh->ntypes;
+    ngx_memcpy(zi->types, sh->types,
+               sizeof(ngx_http_rtdash_type_t) * sh->ntypes);
+}
+
+
+void
+ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t now, ngx_http_rtdash_summary_t *s)
+{
+    time_t      t;
+    uint32_t   *sec;
+    ngx_uint_t  i, k, types;
+
+    types = ctx->ntypes;
+
+    ngx_memcpy(s->name, node->name, node->name_len);
+    s->name_len = node->name_len;
+    s->updated = node->updated;
+    s->seq = node->seq;
+    s->value = node->value;
+    s->ngauges = node->ngauges;
+
+    ngx_memcpy(s->gauges,
+               ngx_http_rtdash_at(node, ctx->layout.gauges,
+                                  ngx_http_rtdash_gauge_t),
+               sizeof(ngx_http_rtdash_gauge_t) * node->ngauges);
+    ngx_memcpy(s->totals,
+               ngx_http_rtdash_at(node, ctx->layout.totals, uint64_t),
+               sizeof(uint64_t) * types);
+    ngx_memcpy(s->flagged,
+               ngx_http_rtdash_at(node, ctx->layout.flagged, uint64_t),
+               sizeof(uint64_t) * types);
+
+    ngx_memzero(s->rate, sizeof(uint64_t) * types);
+
+    /* the count over the last 60 s: seconds (now - 59) .. now */
+
+    for (t = now - 59; t <= now; t++) {
+        sec = ngx_http_rtdash_at(node, ctx->layout.seconds
+                                 + (t % NGX_HTTP_RTDASH_SECONDS)
+                                   * ctx->layout.sec_size,
+                                 uint32_t);
+
+        if ((time_t) sec[0] != t) {
+            continue;
+        }
+
+        for (k = 0, i = 1; k < types; k++, i++) {
+            s->rate[k] += sec[i];
+        }
+    }
+}
+
+
+double
+ngx_http_rtdash_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (double) tp->sec + (double) tp->msec / 1000.0;
+}
+
+
+/*
+ * Histogram: bin 0 holds values below 2^-3 (zero and negatives too);
+ * bin k >= 1 holds [2^((k - 1) / 3 - 3), 2^(k / 3 - 3)), three bins an
+ * octave, so 63 bins reach 2^18; larger values go to the last bin.
+ * Percentiles are the bin's geometric middle, clamped to min and max.
+ */
+
+ngx_uint_t
+ngx_http_rtdash_hist_bin(double v)
+{
+    double  b;
+
+    if (!(v >= 0.125)) {
+        return 0;
+    }
+
+    b = floor((log2(v) + 3.0) * 3.0) + 1;
+
+    if (b >= NGX_HTTP_RTDASH_HIST - 1) {
+        return NGX_HTTP_RTDASH_HIST - 1;
+    }
+
+    return (ngx_uint_t) b;
+}
+
+
+double
+ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q)
+{
+    double      v;
+    uint64_t    rank, seen;
+    ngx_uint_t  i;
+
+    if (vs->count == 0) {
+        return 0;
+    }
+
+    rank = (uint64_t) ceil(q * vs->count);
+    if (rank == 0) {
+        rank = 1;
+    }
+
+    seen = 0;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_HIST; i++) {
+        seen += vs->hist[i];
+        if (seen >= rank) {
+            break;
+        }
+    }
+
+    if (i == 0) {
+        v = vs->min;
+
+    } else if (i == NGX_HTTP_RTDASH_HIST - 1) {
+        v = vs->max;
+
+    } else {
+        v = exp2(((double) i - 0.5) / 3.0 - 3.0);
+    }
+
+    if (v < vs->min) {
+        v = vs->min;
+    }
+
+    if (v > vs->max) {
+        v = vs->max;
+    }
+
+    return v;
+}
+
+
+void
+ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
+    ngx_uint_t bin)
+{
+    if (vs->count == 0 || v < vs->min) {
+        vs->min = v;
+    }
+
+    if (vs->count == 0 || v > vs->max) {
+        vs->max = v;
+    }
+
+    vs->count++;
+    vs->sum += v;
+    vs->hist[bin]++;
+}
+
+
+void
+ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
+    ngx_http_rtdash_vstat_t *src)
+{
+    ngx_uint_t  i;
+
+    if (src->count == 0) {
+        return;
+    }
+
+    if (dst->count == 0 || src->min < dst->min) {
+        dst->min = src->min;
+    }
+
+    if (dst->count == 0 || src->max > dst->max) {
+        dst->max = src->max;
+    }
+
+    dst->count += src->count;
+    dst->sum += src->sum;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_HIST; i++) {
+        dst->hist[i] += src->hist[i];
+    }
+}
+
+
+/* linear counting over a 256-bit map */
+
+ngx_uint_t
+ngx_http_rtdash_users_estimate(uint32_t *bits)
+{
+    ngx_uint_t  i, zero;
+
+    zero = 0;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_USER_BITS / 32; i++) {
+        zero += 32 - __builtin_popcount(bits[i]);
+    }
+
+    if (zero == 0) {
+        zero = 1;
+    }
+
+    return (ngx_uint_t) (NGX_HTTP_RTDASH_USER_BITS
+                         * log((double) NGX_HTTP_RTDASH_USER_BITS / zero)
+                         + 0.5);
+}

@@ -1,0 +1,436 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * In-memory mock of the rtdash HTTP contract (ingest, stats, stream,
+ * dashboard assets), for developing the dashboard and for running the
+ * browser test without nginx.  It is not the module: it keeps exact
+ * values instead of histograms and exists only for t/browser/.
+ *
+ *   node t/browser/mock-server.js [--port 8081] [--host 127.0.0.1]
+ *
+ * Test hooks (mock only): POST /__mock/stream {"down": true|false} makes
+ * the stream answer 503 so the polling fallback can be exercised.
+ */
+
+const http = require('http');
+const fs = require('fs');
+const path = require('path');
+const { URL } = require('url');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const STATIC = path.join(ROOT, 'static');
+const CHARTJS = process.env.RTDASH_CHARTJS ||
+    path.join(STATIC, 'node_modules', 'chart.js', 'dist', 'chart.umd.js');
+
+const CSP = "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; " +
+    "form-action 'none'; object-src 'none'";
+
+const RETENTION = 6 * 3600;
+const EVENTS_PER_TOOL = 200;
+const MAX_TYPES = 8;
+const MAX_TOOLS = 128;
+const TYPE_RE = /^[a-z0-9_.-]{1,32}$/;
+
+function nowSec() { return Date.now() / 1000; }
+
+function pct(sorted, p) {
+    if (!sorted.length) return null;
+    const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+    return sorted[i];
+}
+
+function valueStats(values) {
+    if (!values.length) {
+        return { count: 0, min: null, max: null, avg: null, p50: null, p95: null, p99: null };
+    }
+    const s = values.slice().sort((a, b) => a - b);
+    const sum = s.reduce((a, b) => a + b, 0);
+    const r = (x) => Math.round(x * 1000) / 1000;
+    return { count: s.length, min: s[0], max: s[s.length - 1], avg: r(sum / s.length),
+             p50: pct(s, 0.5), p95: pct(s, 0.95), p99: pct(s, 0.99) };
+}
+
+function addCount(obj, k, n) { obj[k] = (obj[k] || 0) + n; }
+
+class Store {
+    constructor() {
+        this.seq = 0;
+        this.types = [];
+        this.tools = new Map();
+    }
+
+    tool(name) {
+        let t = this.tools.get(name);
+        if (!t) {
+            if (this.tools.size >= MAX_TOOLS) return null;
+            t = { name, updated: 0, totals: {}, flagged: {}, gauges: {}, values: [],
+                  events: [], seconds: new Map(), minutes: new Map() };
+            this.tools.set(name, t);
+        }
+        return t;
+    }
+
+    validate(ev, line) {
+        const err = (msg) => { const e = new Error(msg); e.line = line; throw e; };
+        if (ev === null || typeof ev !== 'object' || Array.isArray(ev)) err('event is not an object');
+        if (typeof ev.tool !== 'string' || !ev.tool.length || Buffer.byteLength(ev.tool) > 128 ||
+            /[\u0000-\u001f\u007f]/.test(ev.tool)) err('invalid "tool"');
+        if (ev.type === undefined && ev.gauges === undefined) err('event has neither "type" nor "gauges"');
+        if (ev.type !== undefined && (typeof ev.type !== 'string' || !TYPE_RE.test(ev.type))) err('invalid "type"');
+        if (ev.user !== undefined && ev.user !== null &&
+            (typeof ev.user !== 'string' || Buffer.byteLength(ev.user) > 64)) err('invalid "user"');
+        if (ev.id !== undefined && ev.id !== null &&
+            (typeof ev.id !== 'string' || Buffer.byteLength(ev.id) > 64)) err('invalid "id"');
+        if (ev.value !== undefined && ev.value !== null && (typeof ev.value !== 'number' || !isFinite(ev.value))) err('invalid "value"');
+        if (ev.flag !== undefined && typeof ev.flag !== 'boolean') err('invalid "flag"');
+        if (ev.gauges !== undefined) {
+            if (ev.gauges === null || typeof ev.gauges !== 'object' || Array.isArray(ev.gauges)) err('invalid "gauges"');
+            for (const [k, v] of Object.entries(ev.gauges)) {
+                if (!TYPE_RE.test(k) || typeof v !== 'number' || !isFinite(v)) err('invalid gauge');
+            }
+        }
+        const now = nowSec();
+        if (ev.ts !== undefined) {
+            if (typeof ev.ts !== 'number' || ev.ts < now - RETENTION || ev.ts > now + 60) err('"ts" out of range');
+        }
+        if (ev.type !== undefined && !this.types.includes(ev.type) && this.types.length >= MAX_TYPES) err('too many types');
+    }
+
+    apply(ev) {
+        const t = this.tool(ev.tool);
+        if (!t) return false;
+        const ts = ev.ts !== undefined ? ev.ts : nowSec();
+        const sec = Math.floor(ts);
+        const min = sec - sec % 60;
+        let m = t.minutes.get(min);
+        if (!m) { m = { t: min, counts: {}, flagged: {}, users: new Set(), values: [], gauges: {} }; t.minutes.set(min, m); }
+        t.updated = Math.max(t.updated, Math.floor(nowSec()));
+        this.seq++;
+        if (ev.gauges) {
+            for (const [k, v] of Object.entries(ev.gauges)) {
+                t.gauges[k] = v;
+                const g = m.gauges[k];
+                if (!g) m.gauges[k] = { min: v, max: v, last: v };
+                else { g.min = Math.min(g.min, v); g.max = Math.max(g.max, v); g.last = v; }
+            }
+        }
+        if (ev.type === undefined) return true;
+        if (!this.types.includes(ev.type)) this.types.push(ev.type);
+        let s = t.seconds.get(sec);
+        if (!s) { s = { t: sec, counts: {}, flagged: {} }; t.seconds.set(sec, s); }
+        addCount(t.totals, ev.type, 1);
+        addCount(s.counts, ev.type, 1);
+        addCount(m.counts, ev.type, 1);
+        if (ev.flag) {
+            addCount(t.flagged, ev.type, 1);
+            addCount(s.flagged, ev.type, 1);
+            addCount(m.flagged, ev.type, 1);
+        }
+        if (typeof ev.user === 'string') m.users.add(ev.user);
+        if (typeof ev.value === 'number') { t.values.push(ev.value); m.values.push(ev.value); }
+        if (t.values.length > 5000) t.values.splice(0, t.values.length - 5000);
+        t.events.unshift({ seq: this.seq, t: Math.round(ts * 1000) / 1000, type: ev.type,
+                           user: typeof ev.user === 'string' ? ev.user : null,
+                           flag: !!ev.flag,
+                           value: typeof ev.value === 'number' ? ev.value : null,
+                           id: typeof ev.id === 'string' ? ev.id : null, tool: t.name });
+        if (t.events.length > EVENTS_PER_TOOL) t.events.length = EVENTS_PER_TOOL;
+        const cut = sec - 300;
+        for (const k of t.seconds.keys()) if (k < cut) t.seconds.delete(k);
+        return true;
+    }
+
+    ingest(list) {
+        list.forEach((ev, i) => this.validate(ev, list.lineOf ? list.lineOf[i] : i + 1));
+        const newTools = new Set(list.map((e) => e.tool).filter((n) => !this.tools.has(n)));
+        if (this.tools.size + newTools.size > MAX_TOOLS) {
+            const e = new Error('zone is full'); e.status = 507; throw e;
+        }
+        for (const ev of list) this.apply(ev);
+        return list.length;
+    }
+
+    zone() {
+        return { name: 'rt', size: 67108864, used: 1048576 + this.tools.size * 262144,
+                 free: 67108864 - 1048576 - this.tools.size * 262144,
+                 tools: this.tools.size, max_tools: MAX_TOOLS, retention: RETENTION,
+                 events: EVENTS_PER_TOOL, types: MAX_TYPES, seq: this.seq };
+    }
+
+    toolObj(t) {
+        const now = Math.floor(nowSec());
+        const rate = {};
+        for (const s of t.seconds.values()) {
+            if (s.t > now - 60) for (const [k, v] of Object.entries(s.counts)) addCount(rate, k, v);
+        }
+        return { name: t.name, updated: t.updated, totals: { ...t.totals }, flagged: { ...t.flagged },
+                 rate_per_min: rate, gauges: { ...t.gauges }, value: valueStats(t.values) };
+    }
+
+    activeRecently(t, since) {
+        const now = Math.floor(nowSec());
+        if (t.updated >= since) return true;
+        for (const s of t.seconds.values()) if (s.t > now - 61) return true;
+        return false;
+    }
+
+    minutes(tools, window) {
+        const now = Math.floor(nowSec());
+        const cur = now - now % 60;
+        const n = Math.max(1, Math.ceil(window / 60));
+        const out = [];
+        for (let i = n - 1; i >= 0; i--) {
+            const tm = cur - i * 60;
+            const b = { t: tm, counts: {}, flagged: {}, users: 0, value: null, gauges: {} };
+            const users = new Set();
+            const values = [];
+            for (const t of tools) {
+                const m = t.minutes.get(tm);
+                if (!m) continue;
+                for (const [k, v] of Object.entries(m.counts)) addCount(b.counts, k, v);
+                for (const [k, v] of Object.entries(m.flagged)) addCount(b.flagged, k, v);
+                for (const u of m.users) users.add(t.name + '\u0000' + u);
+                values.push(...m.values);
+                for (const [k, g] of Object.entries(m.gauges)) {
+                    const o = b.gauges[k];
+                    if (!o) b.gauges[k] = { ...g };
+                    else { o.min += g.min; o.max += g.max; o.last += g.last; }
+                }
+            }
+            b.users = users.size;
+            b.value = valueStats(values);
+            out.push(b);
+        }
+        return out;
+    }
+
+    seconds(tools, n) {
+        const now = Math.floor(nowSec());
+        const out = [];
+        for (let tm = now - n + 1; tm <= now; tm++) {
+            const b = { t: tm, counts: {}, flagged: {} };
+            for (const t of tools) {
+                const s = t.seconds.get(tm);
+                if (!s) continue;
+                for (const [k, v] of Object.entries(s.counts)) addCount(b.counts, k, v);
+                for (const [k, v] of Object.entries(s.flagged)) addCount(b.flagged, k, v);
+            }
+            out.push(b);
+        }
+        return out;
+    }
+
+    events(tools, n, afterSeq) {
+        let all = [];
+        for (const t of tools) all = all.concat(t.events.filter((e) => e.seq > afterSeq));
+        all.sort((a, b) => b.seq - a.seq);
+        return all.slice(0, n);
+    }
+}
+
+function parseBody(text) {
+    const trimmed = text.trim();
+    if (!trimmed) { const e = new Error('empty body'); e.line = 1; throw e; }
+    try {
+        const v = JSON.parse(trimmed);
+        return Array.isArray(v) ? v : [v];
+    } catch (_) {
+        /* NDJSON */
+    }
+    const out = [];
+    out.lineOf = [];
+    text.split('\n').forEach((ln, i) => {
+        if (!ln.trim()) return;
+        try {
+            out.push(JSON.parse(ln));
+            out.lineOf.push(i + 1);
+        } catch (e) {
+            const err = new Error('invalid JSON: ' + e.message);
+            err.line = i + 1;
+            throw err;
+        }
+    });
+    return out;
+}
+
+function createServer(opts = {}) {
+    const store = new Store();
+    const subscribers = new Set();
+    let streamDown = false;
+    const warn = opts.warn || 15, crit = opts.crit || 30;
+
+    function json(res, status, obj, extra = {}) {
+        const body = JSON.stringify(obj);
+        res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra });
+        res.end(body);
+    }
+
+    function asset(res, file, type, strip) {
+        let data;
+        try { data = fs.readFileSync(file); } catch (e) {
+            return json(res, 404, { error: 'asset missing: ' + path.basename(file) });
+        }
+        if (strip) data = Buffer.from(data.toString('utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+        res.writeHead(200, { 'Content-Type': type, 'Content-Security-Policy': CSP,
+                             'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-cache' });
+        res.end(data);
+    }
+
+    function selected(q) {
+        const names = q.getAll('tool');
+        if (!names.length) return { tools: [...store.tools.values()], names: [] };
+        return { tools: names.map((n) => store.tools.get(n)).filter(Boolean), names };
+    }
+
+    function snapshot(sub) {
+        const { tools } = selected(sub.q);
+        return { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
+                 tools: tools.map((t) => store.toolObj(t)), tool: sub.names, window: sub.window,
+                 minutes: store.minutes(tools, sub.window), seconds: store.seconds(tools, 60),
+                 events: store.events(tools, sub.events, 0) };
+    }
+
+    function update(sub) {
+        const { tools } = selected(sub.q);
+        const changed = tools.filter((t) => store.activeRecently(t, sub.lastTime));
+        const frame = { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
+                        tools: changed.map((t) => store.toolObj(t)), seconds: store.seconds(tools, 2),
+                        minutes: store.minutes(tools, 60), events: store.events(tools, sub.events, sub.lastSeq) };
+        return frame;
+    }
+
+    function send(sub, name, obj) {
+        sub.res.write(`id: ${store.seq}\nevent: ${name}\ndata: ${JSON.stringify(obj)}\n\n`);
+        sub.lastSeq = store.seq;
+        sub.lastTime = Math.floor(nowSec());
+        sub.lastFrame = Date.now();
+        sub.frames++;
+        if (sub.maxFrames && sub.frames >= sub.maxFrames) { sub.res.end(); subscribers.delete(sub); }
+    }
+
+    const ticker = setInterval(() => {
+        const now = Date.now();
+        for (const sub of subscribers) {
+            const { tools } = selected(sub.q);
+            const changed = store.seq !== sub.lastSeq;
+            const busy = tools.some((t) => store.activeRecently(t, Math.floor(nowSec()) - 60));
+            const quiet = now - sub.lastFrame >= 1000;
+            if ((changed && quiet) || (busy && quiet)) send(sub, 'update', update(sub));
+            else if (now - sub.lastWrite >= 15000) { sub.res.write(': ping\n\n'); sub.lastWrite = now; }
+        }
+    }, 50);
+
+    const server = http.createServer((req, res) => {
+        const u = new URL(req.url, 'http://x');
+        const p = u.pathname;
+        const q = u.searchParams;
+
+        if (p === '/') { res.writeHead(302, { Location: '/rtdash/' }); return res.end(); }
+
+        if (p === '/__mock/stream' && req.method === 'POST') {
+            let b = '';
+            req.on('data', (c) => { b += c; });
+            req.on('end', () => {
+                try { streamDown = !!JSON.parse(b || '{}').down; } catch (_) { /* ignore */ }
+                if (streamDown) for (const s of subscribers) { s.res.destroy(); subscribers.delete(s); }
+                json(res, 200, { down: streamDown });
+            });
+            return;
+        }
+
+        if (p === '/ingest') {
+            if (req.method !== 'POST') return json(res, 405, { error: 'method not allowed' });
+            const chunks = [];
+            req.on('data', (c) => chunks.push(c));
+            req.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                let list;
+                try {
+                    list = parseBody(text);
+                    return json(res, 202, { accepted: store.ingest(list) });
+                } catch (e) {
+                    return json(res, e.status || 400, { error: e.message, line: e.line || 1, offset: 0 });
+                }
+            });
+            return;
+        }
+
+        if (p === '/rtdash/stats') {
+            if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+            const name = q.get('tool');
+            if (name === null) {
+                return json(res, 200, { zone: store.zone(), now: nowSec(), types: store.types.slice(),
+                                        tools: [...store.tools.values()].map((t) => store.toolObj(t)) });
+            }
+            const t = store.tools.get(name);
+            if (!t) return json(res, 404, { error: 'unknown tool' });
+            const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
+            const nev = Math.min(EVENTS_PER_TOOL, Math.max(0, parseInt(q.get('events') || '20', 10) || 0));
+            const minutes = store.minutes([t], window);
+            if (q.get('format') === 'csv') {
+                const types = store.types;
+                let csv = 't,' + types.join(',') + ',users\n';
+                for (const m of minutes) csv += m.t + ',' + types.map((k) => m.counts[k] || 0).join(',') + ',' + m.users + '\n';
+                res.writeHead(200, { 'Content-Type': 'text/csv' });
+                return res.end(csv);
+            }
+            const evs = store.events([t], nev, 0).map(({ tool, ...rest }) => rest);
+            return json(res, 200, { now: nowSec(), window, tool: store.toolObj(t), minutes,
+                                    seconds: store.seconds([t], Math.min(window, 300)), events: evs });
+        }
+
+        if (p === '/rtdash/stream') {
+            if (streamDown) return json(res, 503, { error: 'stream down (mock)' });
+            const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
+            const sub = { res, q, names: q.getAll('tool'), window,
+                          events: Math.min(200, parseInt(q.get('events') || '50', 10) || 50),
+                          maxFrames: parseInt(q.get('frames') || '0', 10) || 0,
+                          lastSeq: 0, lastTime: 0, lastFrame: 0, lastWrite: Date.now(), frames: 0 };
+            res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache',
+                                 'X-Accel-Buffering': 'no' });
+            res.write('retry: 1000\n\n');
+            send(sub, 'snapshot', snapshot(sub));
+            if (!sub.maxFrames || sub.frames < sub.maxFrames) subscribers.add(sub);
+            req.on('close', () => subscribers.delete(sub));
+            return;
+        }
+
+        if (p === '/rtdash' ) { res.writeHead(301, { Location: '/rtdash/' }); return res.end(); }
+        if (p === '/rtdash/' || p === '/rtdash/index.html') return asset(res, path.join(STATIC, 'index.html'), 'text/html; charset=utf-8');
+        if (p === '/rtdash/app.js') return asset(res, path.join(STATIC, 'app.js'), 'application/javascript; charset=utf-8');
+        if (p === '/rtdash/style.css') return asset(res, path.join(STATIC, 'style.css'), 'text/css; charset=utf-8');
+        if (p === '/rtdash/favicon.svg') return asset(res, path.join(STATIC, 'favicon.svg'), 'image/svg+xml');
+        if (p === '/rtdash/chart.umd.js') return asset(res, CHARTJS, 'application/javascript; charset=utf-8', true);
+        if (p === '/rtdash/config.json') {
+            return json(res, 200, { stream: 'stream', stats: 'stats', warn, crit, title: 'rtdash' });
+        }
+        json(res, 404, { error: 'not found' });
+    });
+
+    return {
+        server, store,
+        listen(port = 0, host = '127.0.0.1') {
+            return new Promise((resolve) => server.listen(port, host, () => {
+                resolve(`http://${host}:${server.address().port}`);
+            }));
+        },
+        close() {
+            clearInterval(ticker);
+            for (const s of subscribers) s.res.destroy();
+            subscribers.clear();
+            server.closeAllConnections && server.closeAllConnections();
+            return new Promise((resolve) => server.close(() => resolve()));
+        },
+    };
+}
+
+module.exports = { createServer };
+
+if (require.main === module) {
+    const args = process.argv.slice(2);
+    const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+    const m = createServer();
+    m.listen(parseInt(opt('--port', '8081'), 10), opt('--host', '127.0.0.1')).then((url) => {
+        console.log(`rtdash mock server: ${url}/rtdash/  (ingest: ${url}/ingest)`);
+    });
+}
