@@ -41,12 +41,12 @@ $(BUILD)/%/.configured: config Makefile
 
 $(BUILD)/ngx_http_rtdash_module.so: $(BUILD)/nginx/.configured $(SRCS) $(ASSETS) assets
 	@$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
-	@cp $(BUILD)/nginx/objs/ngx_http_rtdash_module.so $@
+	@cp $(BUILD)/nginx/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
 	@echo "built $@"
 
 $(BUILD)/asan/ngx_http_rtdash_module.so: $(BUILD)/asan/.configured $(SRCS) $(ASSETS) assets
 	@$(MAKE) -s -C $(BUILD)/asan -f objs/Makefile modules
-	@cp $(BUILD)/asan/objs/ngx_http_rtdash_module.so $@
+	@cp $(BUILD)/asan/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/parse_test: t/unit/parse_test.c ngx_http_rtdash_module/ngx_http_rtdash_parse.c ngx_http_rtdash_module/ngx_http_rtdash_parse.h
 	@mkdir -p $(BUILD)

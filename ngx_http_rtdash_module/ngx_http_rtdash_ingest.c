@@ -133,7 +133,19 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
                                   "application/x-www-form-urlencoded", 33)
                   == 0)
     {
-        p->form = 1;
+        /*
+         * "curl -d" labels every body a form: one that opens with
+         * '{' or '[' can only be JSON
+         */
+
+        for (i = 0; i < len && (body[i] == ' ' || body[i] == '\t'
+                                || body[i] == '\r' || body[i] == '\n');
+             i++)
+        {
+            /* void */
+        }
+
+        p->form = (i == len || (body[i] != '{' && body[i] != '['));
     }
 
     now = ngx_http_rtdash_now();
@@ -367,6 +379,11 @@ ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b)
             node->name_len = ev->tool_len;
             ngx_memcpy(node->name, ev->tool, ev->tool_len);
 
+            /*
+             * a function pointer in shared memory is only valid in the
+             * process that set it: a reload may map the module elsewhere
+             */
+            ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
             ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
             ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
             ctx->sh->ntools++;

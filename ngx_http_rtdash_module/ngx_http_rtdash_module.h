@@ -240,6 +240,8 @@ extern ngx_module_t  ngx_http_rtdash_module;
 /* zone */
 ngx_int_t ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx);
+void ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 ngx_http_rtdash_node_t *ngx_http_rtdash_lookup_locked(
     ngx_http_rtdash_ctx_t *ctx, uint32_t hash, u_char *name, size_t len);
 void ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,

@@ -10,8 +10,6 @@
 #include <math.h>
 
 
-static void ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static uint64_t ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx);
 
 
@@ -140,7 +138,7 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static void
+void
 ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
 {

@@ -312,6 +312,7 @@
                     tooltip: {
                         borderWidth: 1, padding: 10, boxPadding: 4, usePointStyle: true,
                         filter: function (item) { return item.raw !== 0 || item.dataset.rtdashAlways; },
+                        itemSort: function (a, b) { return a.datasetIndex - b.datasetIndex; },
                         callbacks: { title: historyTitle, footer: historyFooter }
                     }
                 }
@@ -932,7 +933,17 @@
             if (state.types.indexOf(c.getAttribute('data-type')) < 0) c.remove();
         });
 
-        state.types.forEach(function (type) {
+        var ordered = state.types.slice().sort(function (x, y) {
+            return typeIndex(x) - typeIndex(y) || state.types.indexOf(x) - state.types.indexOf(y);
+        });
+        ordered.forEach(function (type) { typeCard(type); });
+        var shown = Array.prototype.map.call(document.querySelectorAll('.type-card'), function (c) { return c.getAttribute('data-type'); });
+        if (shown.join('\u0000') !== ordered.join('\u0000')) {
+            var first = $('cards').querySelector('.card-summary');
+            ordered.forEach(function (type) { $('cards').insertBefore(document.getElementById('tc-' + type), first); });
+        }
+
+        ordered.forEach(function (type) {
             var card = typeCard(type);
             var ci = typeIndex(type);
             for (var k = 0; k < PALETTE.length; k++) card.classList.toggle('c' + k, k === ci);
