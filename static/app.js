@@ -131,6 +131,13 @@
         return PALETTE.length - 1;
     }
 
+    /* display order: well-known types first, then the zone's order */
+    function orderedTypes() {
+        return state.types.slice().sort(function (x, y) {
+            return typeIndex(x) - typeIndex(y) || state.types.indexOf(x) - state.types.indexOf(y);
+        });
+    }
+
     function typeColor(type) { return PALETTE[typeIndex(type)]; }
 
     function alpha(hex, a) {
@@ -933,9 +940,7 @@
             if (state.types.indexOf(c.getAttribute('data-type')) < 0) c.remove();
         });
 
-        var ordered = state.types.slice().sort(function (x, y) {
-            return typeIndex(x) - typeIndex(y) || state.types.indexOf(x) - state.types.indexOf(y);
-        });
+        var ordered = orderedTypes();
         ordered.forEach(function (type) { typeCard(type); });
         var shown = Array.prototype.map.call(document.querySelectorAll('.type-card'), function (c) { return c.getAttribute('data-type'); });
         if (shown.join('\u0000') !== ordered.join('\u0000')) {
@@ -1051,7 +1056,7 @@
     }
 
     function syncDatasets(chart, kind) {
-        var want = state.types.slice();
+        var want = orderedTypes();
         var have = chart.data.datasets.filter(function (d) { return d.rtdashType; }).map(function (d) { return d.rtdashType; });
         if (want.join('\u0000') === have.join('\u0000') && chart.data.datasets.length === want.length + 1) return;
         var ds = want.map(function (type) {
@@ -1063,9 +1068,9 @@
         });
         var c = themeColors();
         if (kind === 'line') {
-            ds.push({ label: 'flagged', rtdashFlagged: true, data: [], borderColor: c.crit || '#e5484d', borderDash: [5, 4], borderWidth: 1.5, backgroundColor: 'transparent', fill: false });
+            ds.push({ label: 'flagged', rtdashFlagged: true, data: [], borderColor: c.warn || '#d08a00', borderDash: [5, 4], borderWidth: 1.5, backgroundColor: 'transparent', fill: false });
         } else {
-            ds.push({ label: 'flagged', rtdashFlagged: true, rtdashAlways: true, type: 'line', data: [], borderColor: c.crit || '#e5484d', backgroundColor: c.crit || '#e5484d', borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 3, tension: 0.25, stack: 'flag', order: -1 });
+            ds.push({ label: 'flagged', rtdashFlagged: true, rtdashAlways: true, type: 'line', data: [], borderColor: c.warn || '#d08a00', backgroundColor: c.warn || '#d08a00', borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 3, tension: 0.25, stack: 'flag', order: -1 });
         }
         chart.data.datasets = ds;
     }
