@@ -58,6 +58,12 @@ ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
     ngx_int_t  rc;
 
     if (r->method != NGX_HTTP_POST) {
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
         return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                           "method not allowed, use POST",
                                           NULL, -1, -1);

@@ -29,7 +29,7 @@ ngx_http_rtdash_stats_handler(ngx_http_request_t *r)
     ngx_http_rtdash_loc_conf_t  *lcf;
 
     rc = ngx_http_rtdash_check_get(r);
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         return rc;
     }
 
@@ -78,19 +78,21 @@ ngx_http_rtdash_check_get(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                          "method not allowed, use GET",
-                                          NULL, -1, -1);
-    }
-
     rc = ngx_http_discard_request_body(r);
 
     if (rc != NGX_OK) {
         return rc;
     }
 
-    return NGX_OK;
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                          "method not allowed, use GET",
+                                          NULL, -1, -1);
+    }
+
+    /* go on */
+
+    return NGX_DECLINED;
 }
 
 

@@ -173,7 +173,7 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     ngx_http_rtdash_loc_conf_t  *lcf;
 
     rc = ngx_http_rtdash_check_get(r);
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         return rc;
     }
 
