@@ -144,6 +144,17 @@ ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r)
         b->pos = (u_char *) a->gz;
         b->last = (u_char *) a->gz + a->gz_len;
 
+        /* the gzip body is another representation: another ETag */
+
+        etag->value.data = ngx_pnalloc(r->pool, a->etag.len + 3);
+        if (etag->value.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        etag->value.len = ngx_sprintf(etag->value.data, "%*s-gz\"",
+                                      a->etag.len - 1, a->etag.data)
+                          - etag->value.data;
+
     } else {
         b->pos = (u_char *) a->data;
         b->last = (u_char *) a->data + a->len;
@@ -178,10 +189,7 @@ ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ctx = lcf->zone->data;
 
     if (ngx_http_rtdash_add_header(r, "Cache-Control", "no-cache", NULL)
-        != NGX_OK
-        || ngx_http_rtdash_add_header(r, "X-Content-Type-Options",
-                                      "nosniff", NULL)
-           != NGX_OK)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -176,6 +176,8 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     }
 
     if (len == 0) {
+        (void) ngx_atomic_fetch_add(&b.ctx->sh->rejected, 1);
+
         return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
                                           "empty body", NULL, 1, 0);
     }

@@ -209,9 +209,10 @@ ngx_int_t
 ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_rtdash_out_t *o)
 {
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t      *cl;
+    ngx_table_elt_t  *h;
 
     if (o->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -222,6 +223,15 @@ ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
     if (o->failed) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Content-Type-Options");
+    ngx_str_set(&h->value, "nosniff");
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = o->size;

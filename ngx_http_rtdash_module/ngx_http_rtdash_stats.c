@@ -103,7 +103,7 @@ ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
     ngx_array_t *values)
 {
     u_char     *p, *end, *k, *v, *e, *dst, *src;
-    size_t      len;
+    size_t      len, vlen;
     ngx_str_t  *s;
 
     if (ngx_array_init(values, r->pool, 2, sizeof(ngx_str_t)) != NGX_OK) {
@@ -149,9 +149,9 @@ ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
         }
 
         src = s->data;
-        len = dst - s->data;
+        vlen = dst - s->data;
         dst = s->data;
-        ngx_unescape_uri(&dst, &src, len, 0);
+        ngx_unescape_uri(&dst, &src, vlen, 0);
         s->len = dst - s->data;
     }
 

@@ -51,6 +51,7 @@ typedef struct {
     ngx_uint_t                   frames;
     ngx_uint_t                   max_frames;
     ngx_uint_t                   window;
+    ngx_msec_t                   last_frame;
     uint64_t                     since;       /* resume point */
     unsigned                     connected:1;
     unsigned                     snapshot:1;
@@ -149,7 +150,13 @@ ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
     st->watch.handler = ngx_http_rtdash_stream_watch;
     st->watch.data = st;
     st->watch.log = cycle->log;
-    st->watch.cancelable = 1;
+
+    /*
+     * Armed only while there are subscribers, and not cancelable: a
+     * worker told to quit keeps running until the next tick has sent
+     * every stream its final frame and finished it.
+     */
+    st->watch.cancelable = 0;
 
     lcf->stream = st;
 
@@ -654,6 +661,7 @@ frames:
             continue;
         }
 
+        changed = (g->seq != seq);
         g->seq = seq;
 
         /* a subscriber finishing may free the group: keep the next one */
@@ -666,6 +674,12 @@ frames:
             sq = ngx_queue_next(sq);
 
             if (sub->done || !sub->connected) {
+                continue;
+            }
+
+            /* a refresh of rates only: not sooner than its last frame */
+
+            if (!changed && now - sub->last_frame < st->lcf->interval) {
                 continue;
             }
 
@@ -735,6 +749,7 @@ ngx_http_rtdash_sub_send(ngx_http_rtdash_sub_t *sub,
 
     if (data) {
         sub->frames++;
+        sub->last_frame = ngx_current_msec;
     }
 
     b = &sub->buf;
