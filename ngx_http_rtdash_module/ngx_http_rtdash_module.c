@@ -194,10 +194,6 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (conf->heartbeat < conf->interval) {
-        conf->heartbeat = conf->interval;
-    }
-
     return NGX_CONF_OK;
 }
 
