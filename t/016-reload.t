@@ -1,0 +1,41 @@
+# A reload (SIGHUP) keeps the zone and its data.
+BEGIN { $ENV{TEST_NGINX_USE_HUP} = 1 }
+
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+no_long_string();
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: events go in
+--- http_config
+    rtdash_zone rt:8m retention=1h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request
+POST /ingest
+[{"tool":"R","type":"a","user":"x"},{"tool":"R","type":"b","gauges":{"in_use":4}}]
+--- error_code: 202
+--- response_body
+{"accepted":2}
+
+
+
+=== TEST 2: after the reload they are still there
+--- http_config
+    rtdash_zone rt:8m retention=1h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats?tool=R
+--- error_code: 200
+--- response_body_like: "totals":\{"a":1,"b":1\},.*"gauges":\{"in_use":4\}
+--- error_log
+reconfiguring
+--- no_error_log
+[alert]
