@@ -9,6 +9,7 @@
 
 typedef struct {
     ngx_array_t                 streams;      /* loc confs of rtdash_stream */
+    ngx_array_t                 zones;        /* ctx of every rtdash_zone */
 } ngx_http_rtdash_main_conf_t;
 
 
@@ -16,7 +17,10 @@ static void *ngx_http_rtdash_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_http_rtdash_main_conf_t *ngx_http_rtdash_cycle_conf(
+    ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_rtdash_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rtdash_exit_master(ngx_cycle_t *cycle);
 static char *ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -115,7 +119,7 @@ ngx_module_t  ngx_http_rtdash_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_rtdash_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -132,7 +136,10 @@ ngx_http_rtdash_create_main_conf(ngx_conf_t *cf)
 
     if (ngx_array_init(&rmcf->streams, cf->pool, 4,
                        sizeof(ngx_http_rtdash_loc_conf_t *))
-        != NGX_OK)
+        != NGX_OK
+        || ngx_array_init(&rmcf->zones, cf->pool, 2,
+                          sizeof(ngx_http_rtdash_ctx_t *))
+           != NGX_OK)
     {
         return NULL;
     }
@@ -198,20 +205,28 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 }
 
 
+static ngx_http_rtdash_main_conf_t *
+ngx_http_rtdash_cycle_conf(ngx_cycle_t *cycle)
+{
+    if (cycle->conf_ctx == NULL
+        || cycle->conf_ctx[ngx_http_module.index] == NULL)
+    {
+        return NULL;
+    }
+
+    return ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtdash_module);
+}
+
+
 static ngx_int_t
 ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                     i;
+    ngx_http_rtdash_ctx_t        **ctxp;
     ngx_http_rtdash_loc_conf_t   **lcfp;
     ngx_http_rtdash_main_conf_t   *rmcf;
 
-    if (ngx_http_module.index >= cycle->modules_n
-        || cycle->conf_ctx[ngx_http_module.index] == NULL)
-    {
-        return NGX_OK;
-    }
-
-    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_rtdash_module);
+    rmcf = ngx_http_rtdash_cycle_conf(cycle);
     if (rmcf == NULL) {
         return NGX_OK;
     }
@@ -224,7 +239,41 @@ ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
         }
     }
 
+    ctxp = rmcf->zones.elts;
+
+    for (i = 0; i < rmcf->zones.nelts; i++) {
+        if (ctxp[i]->dump.len
+            && ngx_http_rtdash_dump_init_process(cycle, ctxp[i]) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     return NGX_OK;
+}
+
+
+/* the master outlives every worker: the final dump is its */
+
+static void
+ngx_http_rtdash_exit_master(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_rtdash_ctx_t        **ctxp;
+    ngx_http_rtdash_main_conf_t   *rmcf;
+
+    rmcf = ngx_http_rtdash_cycle_conf(cycle);
+    if (rmcf == NULL) {
+        return;
+    }
+
+    ctxp = rmcf->zones.elts;
+
+    for (i = 0; i < rmcf->zones.nelts; i++) {
+        if (ctxp[i]->dump.len && ctxp[i]->sh) {
+            (void) ngx_http_rtdash_dump_write(ctxp[i], cycle->log);
+        }
+    }
 }
 
 
@@ -236,8 +285,9 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_int_t               rc;
     ngx_str_t              *value, name, s;
     ngx_uint_t              i, n;
-    ngx_shm_zone_t         *shm_zone;
-    ngx_http_rtdash_ctx_t  *ctx;
+    ngx_shm_zone_t               *shm_zone;
+    ngx_http_rtdash_ctx_t        *ctx, **ctxp;
+    ngx_http_rtdash_main_conf_t  *rmcf;
 
     value = cf->args->elts;
 
@@ -281,6 +331,7 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ctx->nevents = 100;
     ctx->ntypes = 8;
     ctx->ngauges = 8;
+    ctx->dump_interval = 60;
 
     for (i = 2; i < cf->args->nelts; i++) {
 
@@ -297,6 +348,36 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid retention \"%V\", expected "
                                    "1m to 7d", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "dump=", 5) == 0
+            && value[i].len > 5)
+        {
+            ctx->dump.data = value[i].data + 5;
+            ctx->dump.len = value[i].len - 5;
+
+            if (ngx_conf_full_name(cf->cycle, &ctx->dump, 0) != NGX_OK) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "dump_interval=", 14) == 0) {
+            s.data = value[i].data + 14;
+            s.len = value[i].len - 14;
+
+            ctx->dump_interval = ngx_parse_time(&s, 1);
+
+            if (ctx->dump_interval == (time_t) NGX_ERROR
+                || ctx->dump_interval < 1)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\"", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -364,6 +445,15 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_rtdash_check_old_zone(cf, shm_zone, ctx);
 
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+
+    ctxp = ngx_array_push(&rmcf->zones);
+    if (ctxp == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *ctxp = ctx;
+
     return NGX_CONF_OK;
 }
 
@@ -405,63 +495,34 @@ static void
 ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
     ngx_http_rtdash_ctx_t *ctx)
 {
-    ngx_uint_t              i;
-    ngx_list_part_t        *part;
     ngx_shm_zone_t         *oz;
     ngx_http_rtdash_ctx_t  *octx;
 
-    if (cf->cycle->old_cycle == NULL
-        || cf->cycle->old_cycle->shared_memory.part.elts == NULL)
-    {
+    oz = ngx_http_rtdash_old_zone(cf->cycle->old_cycle, &ctx->name);
+    if (oz == NULL) {
         return;
     }
 
-    part = &cf->cycle->old_cycle->shared_memory.part;
-    oz = part->elts;
+    octx = oz->data;
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return;
-            }
-
-            part = part->next;
-            oz = part->elts;
-            i = 0;
-        }
-
-        if (oz[i].tag != &ngx_http_rtdash_module
-            || oz[i].shm.name.len != ctx->name.len
-            || ngx_strncmp(oz[i].shm.name.data, ctx->name.data,
-                           ctx->name.len) != 0)
-        {
-            continue;
-        }
-
-        octx = oz[i].data;
-
-        if (oz[i].shm.size != shm_zone->shm.size) {
-            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                               "rtdash zone \"%V\" changes size from %uz "
-                               "to %uz: it starts fresh", &ctx->name,
-                               oz[i].shm.size, shm_zone->shm.size);
-            return;
-        }
-
-        if (octx == NULL
-            || octx->retention != ctx->retention
-            || octx->nevents != ctx->nevents
-            || octx->ntypes != ctx->ntypes
-            || octx->ngauges != ctx->ngauges)
-        {
-            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
-                               "rtdash zone \"%V\" changes parameters: "
-                               "it starts fresh", &ctx->name);
-            shm_zone->noreuse = 1;
-        }
-
+    if (oz->shm.size != shm_zone->shm.size) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "rtdash zone \"%V\" changes size from %uz "
+                           "to %uz: a new zone takes over its tools",
+                           &ctx->name, oz->shm.size, shm_zone->shm.size);
         return;
+    }
+
+    if (octx == NULL
+        || octx->retention != ctx->retention
+        || octx->nevents != ctx->nevents
+        || octx->ntypes != ctx->ntypes
+        || octx->ngauges != ctx->ngauges)
+    {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "rtdash zone \"%V\" changes parameters: "
+                           "it starts fresh", &ctx->name);
+        shm_zone->noreuse = 1;
     }
 }
 

@@ -139,6 +139,8 @@ typedef struct {
     ngx_uint_t                  max_tools;
     ngx_uint_t                  ntypes;
     time_t                      started;
+    time_t                      dumped;       /* last dump written */
+    uint64_t                    dumped_seq;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
 } ngx_http_rtdash_shctx_t;
 
@@ -155,7 +157,8 @@ typedef struct {
     ngx_uint_t                  ntypes;
     ngx_uint_t                  ngauges;
     ngx_http_rtdash_layout_t    layout;
-    ngx_array_t                 streams;      /* stream loc confs */
+    ngx_str_t                   dump;         /* path, NUL-terminated */
+    time_t                      dump_interval;
 } ngx_http_rtdash_ctx_t;
 
 
@@ -257,6 +260,19 @@ void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
 void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     ngx_http_rtdash_vstat_t *src);
 double ngx_http_rtdash_now(void);
+
+/* dump and restore */
+ngx_int_t ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
+    u_char *record);
+void ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_ctx_t *octx, ngx_log_t *log);
+ngx_int_t ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx,
+    ngx_log_t *log);
+void ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx,
+    ngx_log_t *log);
+ngx_int_t ngx_http_rtdash_dump_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_ctx_t *ctx);
+ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 
 /* ingest */
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);

@@ -71,6 +71,7 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_rtdash_ctx_t  *octx = data;
 
     size_t                   len, pages;
+    ngx_shm_zone_t          *oz;
     ngx_http_rtdash_ctx_t   *ctx;
 
     ctx = shm_zone->data;
@@ -134,7 +135,58 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                   &shm_zone->shm.name, shm_zone->shm.size,
                   ctx->layout.node_size, ctx->sh->max_tools);
 
+    /*
+     * A reload that resized the zone: the old zone is still mapped here,
+     * its tools move over.  Otherwise the dump, if there is one.
+     */
+
+    oz = ngx_http_rtdash_old_zone((ngx_cycle_t *) ngx_cycle,
+                                  &shm_zone->shm.name);
+
+    if (oz && oz->data && ((ngx_http_rtdash_ctx_t *) oz->data)->sh) {
+        ngx_http_rtdash_migrate(ctx, oz->data, shm_zone->shm.log);
+
+    } else if (ctx->dump.len) {
+        ngx_http_rtdash_dump_restore(ctx, shm_zone->shm.log);
+    }
+
     return NGX_OK;
+}
+
+
+ngx_shm_zone_t *
+ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_shm_zone_t   *oz;
+
+    if (old == NULL || old->shared_memory.part.elts == NULL) {
+        return NULL;
+    }
+
+    part = &old->shared_memory.part;
+    oz = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            oz = part->elts;
+            i = 0;
+        }
+
+        if (oz[i].tag == &ngx_http_rtdash_module
+            && oz[i].shm.name.len == name->len
+            && ngx_strncmp(oz[i].shm.name.data, name->data, name->len) == 0)
+        {
+            return &oz[i];
+        }
+    }
 }
 
 

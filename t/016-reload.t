@@ -39,3 +39,20 @@ GET /stats?tool=R
 reconfiguring
 --- no_error_log
 [alert]
+
+
+
+=== TEST 3: a reload that resizes the zone carries the tools over
+--- http_config
+    rtdash_zone rt:12m retention=1h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats
+--- error_code: 200
+--- response_body_like: "size":12582912,.*"name":"R",.*"totals":\{"a":1,"b":1\},.*"gauges":\{"in_use":4\}
+--- error_log
+1 of 1 tools carried over to the resized zone
+--- no_error_log
+[alert]

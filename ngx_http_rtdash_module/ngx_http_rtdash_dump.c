@@ -1,0 +1,546 @@
+
+/*
+ * rtdash: dump and restore of a zone's data.
+ *
+ * A dump is a versioned header and one record per tool: the tool's node
+ * with every pointer zeroed, then a CRC32 over the whole file.  It is
+ * written to a temp file and renamed, one tool copied under the lock at
+ * a time, everything else outside it.  One worker writes it every
+ * dump_interval (whoever finds it due first), the master at exit.
+ *
+ * The same adoption of node records moves a zone's tools into a fresh
+ * zone when a reload changes the zone's size.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+
+#define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
+#define NGX_HTTP_RTDASH_DUMP_VERSION  1
+
+
+typedef struct {
+    u_char                      magic[8];
+    uint32_t                    version;
+    uint32_t                    crc;          /* of the records */
+    uint64_t                    node_size;
+    uint64_t                    retention;
+    uint64_t                    nminutes;
+    uint64_t                    nevents;
+    uint64_t                    ntypes;
+    uint64_t                    ngauges;
+    uint64_t                    ntools;
+    uint64_t                    seq;
+    uint64_t                    accepted;
+    uint64_t                    rejected;
+    uint64_t                    refused;
+    int64_t                     started;
+    int64_t                     written;
+    uint64_t                    ntypes_used;
+    ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
+} ngx_http_rtdash_dump_header_t;
+
+
+static void ngx_http_rtdash_dump_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf,
+    size_t size, off_t offset);
+static const char *ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_dump_header_t *h);
+
+
+/* under the lock: a copy of a node's bytes becomes a tool of this zone */
+
+ngx_int_t
+ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx, u_char *record)
+{
+    ngx_http_rtdash_node_t  *node, *src;
+
+    src = (ngx_http_rtdash_node_t *) record;
+
+    if (src->name_len == 0 || src->name_len > NGX_HTTP_RTDASH_TOOL_MAX
+        || src->ngauges > ctx->ngauges
+        || ctx->sh->ntools >= ctx->sh->max_tools)
+    {
+        return NGX_DECLINED;
+    }
+
+    node = ngx_slab_alloc_locked(ctx->shpool, ctx->layout.node_size);
+    if (node == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(node, record, ctx->layout.node_size);
+
+    ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
+    node->node.key = ngx_crc32_short(node->name, node->name_len);
+
+    ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
+    ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
+    ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
+    ctx->sh->ntools++;
+
+    if (node->seq > ctx->sh->seq) {
+        ctx->sh->seq = node->seq;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a fresh zone takes over the tools of the zone it replaces */
+
+void
+ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_ctx_t *octx, ngx_log_t *log)
+{
+    u_char                  *copy;
+    ngx_uint_t               n;
+    ngx_queue_t             *q;
+    ngx_http_rtdash_node_t  *node;
+
+    if (octx->sh == NULL
+        || octx->layout.node_size != ctx->layout.node_size
+        || octx->retention != ctx->retention
+        || octx->nevents != ctx->nevents
+        || octx->ntypes != ctx->ntypes
+        || octx->ngauges != ctx->ngauges)
+    {
+        return;
+    }
+
+    copy = ngx_alloc(ctx->layout.node_size, log);
+    if (copy == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&octx->shpool->mutex);
+
+    ctx->sh->accepted = octx->sh->accepted;
+    ctx->sh->rejected = octx->sh->rejected;
+    ctx->sh->refused = octx->sh->refused;
+    ctx->sh->started = octx->sh->started;
+    ctx->sh->seq = octx->sh->seq;
+    ctx->sh->ntypes = octx->sh->ntypes;
+    ngx_memcpy(ctx->sh->types, octx->sh->types,
+               sizeof(ctx->sh->types));
+
+    for (q = ngx_queue_head(&octx->sh->tools);
+         q != ngx_queue_sentinel(&octx->sh->tools);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
+        ngx_memcpy(copy, node, ctx->layout.node_size);
+
+        if (ngx_http_rtdash_adopt_locked(ctx, copy) != NGX_OK) {
+            break;
+        }
+
+        n++;
+    }
+
+    ngx_shmtx_unlock(&octx->shpool->mutex);
+
+    ngx_free(copy);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "rtdash zone \"%V\": %ui of %ui tools carried over to "
+                  "the resized zone", &ctx->name, n, octx->sh->ntools);
+}
+
+
+ngx_int_t
+ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
+{
+    u_char                          *copy, *tmp;
+    off_t                            offset;
+    ngx_fd_t                         fd;
+    ngx_err_t                        err;
+    ngx_uint_t                       n;
+    ngx_queue_t                     *q;
+    ngx_http_rtdash_node_t          *node;
+    ngx_http_rtdash_dump_header_t    h;
+
+    tmp = ngx_alloc(ctx->dump.len + NGX_INT64_LEN + 8, log);
+    copy = ngx_alloc(ctx->layout.node_size, log);
+
+    if (tmp == NULL || copy == NULL) {
+        goto failed;
+    }
+
+    ngx_sprintf(tmp, "%V.%P.tmp%Z", &ctx->dump, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_open_file_n " \"%s\" failed", tmp);
+        goto failed;
+    }
+
+    ngx_memzero(&h, sizeof(ngx_http_rtdash_dump_header_t));
+    ngx_memcpy(h.magic, NGX_HTTP_RTDASH_DUMP_MAGIC, 8);
+    h.version = NGX_HTTP_RTDASH_DUMP_VERSION;
+    h.node_size = ctx->layout.node_size;
+    h.retention = ctx->retention;
+    h.nminutes = ctx->nminutes;
+    h.nevents = ctx->nevents;
+    h.ntypes = ctx->ntypes;
+    h.ngauges = ctx->ngauges;
+    h.written = ngx_time();
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    h.seq = ctx->sh->seq;
+    h.accepted = ctx->sh->accepted;
+    h.rejected = ctx->sh->rejected;
+    h.refused = ctx->sh->refused;
+    h.started = ctx->sh->started;
+    h.ntypes_used = ctx->sh->ntypes;
+    ngx_memcpy(h.types, ctx->sh->types, sizeof(h.types));
+    q = ngx_queue_head(&ctx->sh->tools);
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_crc32_init(h.crc);
+
+    offset = sizeof(ngx_http_rtdash_dump_header_t);
+    n = 0;
+
+    /* tools are never freed once in the queue: walk it lock by lock */
+
+    for ( ;; ) {
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+
+        if (q == ngx_queue_sentinel(&ctx->sh->tools)) {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            break;
+        }
+
+        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
+        ngx_memcpy(copy, node, ctx->layout.node_size);
+        q = ngx_queue_next(q);
+
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+        node = (ngx_http_rtdash_node_t *) copy;
+        ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
+        ngx_memzero(&node->queue, sizeof(ngx_queue_t));
+
+        if (node->seq > h.seq) {
+            h.seq = node->seq;
+        }
+
+        ngx_crc32_update(&h.crc, copy, ctx->layout.node_size);
+
+        if (pwrite(fd, copy, ctx->layout.node_size, offset)
+            != (ssize_t) ctx->layout.node_size)
+        {
+            goto write_failed;
+        }
+
+        offset += ctx->layout.node_size;
+        n++;
+    }
+
+    ngx_crc32_final(h.crc);
+    h.ntools = n;
+
+    if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h)
+        || fsync(fd) == -1)
+    {
+        goto write_failed;
+    }
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                      ngx_close_file_n " \"%s\" failed", tmp);
+    }
+
+    if (ngx_rename_file(tmp, ctx->dump.data) == NGX_FILE_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_rename_file_n " \"%s\" to \"%V\" failed",
+                      tmp, &ctx->dump);
+        (void) ngx_delete_file(tmp);
+        goto failed;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "rtdash zone \"%V\": %ui tools dumped to \"%V\"",
+                  &ctx->name, n, &ctx->dump);
+
+    ngx_free(copy);
+    ngx_free(tmp);
+
+    return NGX_OK;
+
+write_failed:
+
+    err = ngx_errno;
+    ngx_log_error(NGX_LOG_ERR, log, err, "rtdash: writing \"%s\" failed",
+                  tmp);
+    (void) ngx_close_file(fd);
+    (void) ngx_delete_file(tmp);
+
+failed:
+
+    if (copy) {
+        ngx_free(copy);
+    }
+
+    if (tmp) {
+        ngx_free(tmp);
+    }
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf, size_t size,
+    off_t offset)
+{
+    ssize_t  n;
+
+    n = pread(fd, buf, size, offset);
+
+    return (n == (ssize_t) size) ? NGX_OK : NGX_ERROR;
+}
+
+
+static const char *
+ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_dump_header_t *h)
+{
+    if (ngx_memcmp(h->magic, NGX_HTTP_RTDASH_DUMP_MAGIC, 8) != 0) {
+        return "not an rtdash dump";
+    }
+
+    if (h->version != NGX_HTTP_RTDASH_DUMP_VERSION) {
+        return "written by another version of the dump format";
+    }
+
+    if (h->node_size != ctx->layout.node_size
+        || h->retention != (uint64_t) ctx->retention
+        || h->nminutes != ctx->nminutes
+        || h->nevents != ctx->nevents
+        || h->ntypes != ctx->ntypes
+        || h->ngauges != ctx->ngauges)
+    {
+        return "written with other zone parameters (retention, events, "
+               "types or gauges)";
+    }
+
+    if (h->ntypes_used > ctx->ntypes) {
+        return "its type table is larger than the zone's";
+    }
+
+    if (h->ntools > ctx->sh->max_tools) {
+        return "it holds more tools than the zone has room for";
+    }
+
+    return NULL;
+}
+
+
+/* at start, into a fresh zone: all of the dump, or nothing */
+
+void
+ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
+{
+    u_char                         *record;
+    off_t                           offset;
+    uint32_t                        crc;
+    ngx_fd_t                        fd;
+    ngx_uint_t                      i;
+    const char                     *why;
+    ngx_file_info_t                 fi;
+    ngx_http_rtdash_dump_header_t   h;
+
+    fd = ngx_open_file(ctx->dump.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        if (ngx_errno == NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "rtdash zone \"%V\": no dump \"%V\" yet, "
+                          "starting empty", &ctx->name, &ctx->dump);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          ngx_open_file_n " \"%V\" failed, starting empty",
+                          &ctx->dump);
+        }
+
+        return;
+    }
+
+    record = NULL;
+    why = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_http_rtdash_dump_read(fd, (u_char *) &h, sizeof(h), 0)
+           != NGX_OK)
+    {
+        why = "it is too short to be a dump";
+        goto done;
+    }
+
+    why = ngx_http_rtdash_dump_check(ctx, &h);
+    if (why) {
+        goto done;
+    }
+
+    if ((uint64_t) ngx_file_size(&fi)
+        != sizeof(h) + h.ntools * h.node_size)
+    {
+        why = "its size does not match its header";
+        goto done;
+    }
+
+    record = ngx_alloc(ctx->layout.node_size, log);
+    if (record == NULL) {
+        why = "out of memory";
+        goto done;
+    }
+
+    /* first the checksum of everything, then the tools */
+
+    ngx_crc32_init(crc);
+    offset = sizeof(h);
+
+    for (i = 0; i < h.ntools; i++) {
+        if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
+            != NGX_OK)
+        {
+            why = "it cannot be read";
+            goto done;
+        }
+
+        ngx_crc32_update(&crc, record, h.node_size);
+        offset += h.node_size;
+    }
+
+    ngx_crc32_final(crc);
+
+    if (crc != h.crc) {
+        why = "its checksum does not match";
+        goto done;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    offset = sizeof(h);
+
+    for (i = 0; i < h.ntools; i++) {
+        if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
+            != NGX_OK
+            || ngx_http_rtdash_adopt_locked(ctx, record) != NGX_OK)
+        {
+            break;
+        }
+
+        offset += h.node_size;
+    }
+
+    if (i < h.ntools) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "rtdash zone \"%V\": dump \"%V\" stopped at tool %ui "
+                      "of %uL", &ctx->name, &ctx->dump, i, h.ntools);
+        goto done;
+    }
+
+    if (h.seq > ctx->sh->seq) {
+        ctx->sh->seq = h.seq;
+    }
+
+    ctx->sh->accepted = h.accepted;
+    ctx->sh->rejected = h.rejected;
+    ctx->sh->refused = h.refused;
+    ctx->sh->started = h.started;
+    ctx->sh->ntypes = h.ntypes_used;
+    ngx_memcpy(ctx->sh->types, h.types, sizeof(h.types));
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "rtdash zone \"%V\": restored %uL tools from \"%V\" "
+                  "written at %T", &ctx->name, h.ntools, &ctx->dump,
+                  (time_t) h.written);
+
+done:
+
+    if (why) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtdash zone \"%V\": dump \"%V\" not restored: %s; "
+                      "starting empty", &ctx->name, &ctx->dump, why);
+    }
+
+    if (record) {
+        ngx_free(record);
+    }
+
+    (void) ngx_close_file(fd);
+}
+
+
+ngx_int_t
+ngx_http_rtdash_dump_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_event_t  *ev;
+
+    ev = ngx_pcalloc(cycle->pool, sizeof(ngx_event_t));
+    if (ev == NULL) {
+        return NGX_ERROR;
+    }
+
+    ev->handler = ngx_http_rtdash_dump_timer;
+    ev->data = ctx;
+    ev->log = cycle->log;
+    ev->cancelable = 1;
+
+    /* spread the workers' checks a little */
+
+    ngx_add_timer(ev, 1000 + (ngx_random() % 1000));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtdash_dump_timer(ngx_event_t *ev)
+{
+    ngx_http_rtdash_ctx_t *ctx = ev->data;
+
+    time_t      now;
+    ngx_uint_t  due;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    now = ngx_time();
+
+    /* one worker, whichever finds it due first, writes the dump */
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    due = (now - ctx->sh->dumped >= ctx->dump_interval
+           && ctx->sh->seq != ctx->sh->dumped_seq);
+
+    if (due) {
+        ctx->sh->dumped = now;
+        ctx->sh->dumped_seq = ctx->sh->seq;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    if (due) {
+        (void) ngx_http_rtdash_dump_write(ctx, ev->log);
+    }
+
+    ngx_add_timer(ev, 1000);
+}
