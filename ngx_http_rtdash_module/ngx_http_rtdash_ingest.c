@@ -39,6 +39,14 @@ typedef struct {
 } ngx_http_rtdash_batch_t;
 
 
+typedef struct {
+    off_t                        received;
+} ngx_http_rtdash_body_ctx_t;
+
+
+static ngx_int_t ngx_http_rtdash_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_rtdash_too_large(ngx_http_request_t *r);
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
 static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
@@ -52,10 +60,75 @@ static void ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b,
     double now);
 
 
+static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
+
+
+ngx_int_t
+ngx_http_rtdash_ingest_init(ngx_conf_t *cf)
+{
+    ngx_http_next_request_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter = ngx_http_rtdash_body_filter;
+
+    return NGX_OK;
+}
+
+
+/* client_max_body_size of an ingest location, for chunked bodies too */
+
+static ngx_int_t
+ngx_http_rtdash_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_chain_t                 *cl;
+    ngx_http_rtdash_body_ctx_t  *ctx;
+    ngx_http_rtdash_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
+
+    if (lcf->kind != NGX_HTTP_RTDASH_INGEST || lcf->max_body == 0) {
+        return ngx_http_next_request_body_filter(r, in);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtdash_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_rtdash_body_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_rtdash_module);
+    }
+
+    for (cl = in; cl; cl = cl->next) {
+        ctx->received += ngx_buf_size(cl->buf);
+    }
+
+    if (ctx->received > lcf->max_body) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rtdash: client intended to send too large a body");
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    return ngx_http_next_request_body_filter(r, in);
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_too_large(ngx_http_request_t *r)
+{
+    r->keepalive = 0;
+
+    return ngx_http_rtdash_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "request body larger than "
+                                      "client_max_body_size", NULL, -1, -1);
+}
+
+
 ngx_int_t
 ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t                    rc;
+    ngx_http_rtdash_loc_conf_t  *lcf;
 
     if (r->method != NGX_HTTP_POST) {
         rc = ngx_http_discard_request_body(r);
@@ -69,17 +142,31 @@ ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
                                           NULL, -1, -1);
     }
 
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
+
+    if (lcf->max_body && r->headers_in.content_length_n > lcf->max_body) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "rtdash: client intended to send too large body: "
+                      "%O bytes", r->headers_in.content_length_n);
+
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_rtdash_too_large(r);
+    }
+
     r->request_body_in_single_buf = 1;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_rtdash_ingest_body);
 
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            return ngx_http_rtdash_send_error(r, rc,
-                                   "request body larger than "
-                                   "client_max_body_size", NULL, -1, -1);
-        }
+    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+        return ngx_http_rtdash_too_large(r);
+    }
 
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }
 

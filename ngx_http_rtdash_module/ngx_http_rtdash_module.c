@@ -95,7 +95,7 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
 
 static ngx_http_module_t  ngx_http_rtdash_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_rtdash_ingest_init,           /* postconfiguration */
 
     ngx_http_rtdash_create_main_conf,      /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -185,6 +185,8 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_rtdash_loc_conf_t  *prev = parent;
     ngx_http_rtdash_loc_conf_t  *conf = child;
 
+    ngx_http_core_loc_conf_t  *clcf;
+
     ngx_conf_merge_uint_value(conf->max_events, prev->max_events,
                               NGX_HTTP_RTDASH_EVENTS_MAX);
     ngx_conf_merge_msec_value(conf->interval, prev->interval, 1000);
@@ -194,6 +196,20 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->crit, prev->crit, 30);
     ngx_conf_merge_str_value(conf->stream_url, prev->stream_url, "stream");
     ngx_conf_merge_str_value(conf->stats_url, prev->stats_url, "stats");
+
+    /*
+     * An ingest location enforces client_max_body_size itself, so that
+     * a body too large gets a JSON error like every other refusal: the
+     * core's check before the handler (an HTML page) is turned off here,
+     * after the core module has merged its values.
+     */
+
+    if (conf->kind == NGX_HTTP_RTDASH_INGEST) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        conf->max_body = clcf->client_max_body_size;
+        clcf->client_max_body_size = 0;
+    }
 
     if (conf->interval < 10) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

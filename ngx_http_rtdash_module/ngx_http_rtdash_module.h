@@ -178,6 +178,7 @@ typedef struct {
     ngx_shm_zone_t             *zone;
     ngx_uint_t                  kind;
     ngx_uint_t                  max_events;    /* ingest */
+    off_t                       max_body;
     ngx_msec_t                  interval;      /* stream */
     ngx_msec_t                  heartbeat;
     ngx_msec_t                  poll;
@@ -276,6 +277,7 @@ ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 
 /* ingest */
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_ingest_init(ngx_conf_t *cf);
 
 /* stats */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);

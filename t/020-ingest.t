@@ -193,5 +193,24 @@ rtdash: rejected body: "type" must be a token [a-z0-9_.-]{1,32} at line 1 offset
 --- request eval
 "POST /ingest\n" . ('{"tool":"T","type":"a"}' x 10)
 --- error_code: 413
+--- response_body
+{"error":"request body larger than client_max_body_size"}
+--- error_log
+rtdash: client intended to send too large body: 230 bytes
+--- no_error_log
+[alert]
+
+
+
+=== TEST 13: a chunked body past client_max_body_size
+--- config
+    location = /ingest { client_max_body_size 100; rtdash_ingest rt; }
+--- more_headers
+Transfer-Encoding: chunked
+--- request eval
+"POST /ingest\n" . "e6\r\n" . ('{"tool":"T","type":"a"}' x 10) . "\r\n0\r\n\r\n"
+--- error_code: 413
+--- response_body
+{"error":"request body larger than client_max_body_size"}
 --- no_error_log
 [alert]
