@@ -31,8 +31,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ngx_http_rtdash_loc_conf_t *lcf);
-static ngx_int_t ngx_http_rtdash_add_header(ngx_http_request_t *r,
-    const char *key, const char *value, ngx_table_elt_t **out);
 static ngx_uint_t ngx_http_rtdash_accepts_gzip(ngx_http_request_t *r);
 
 
@@ -209,34 +207,6 @@ ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ngx_http_rtdash_out_lit(&o, ",\"title\":\"rtdash\"}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
-}
-
-
-static ngx_int_t
-ngx_http_rtdash_add_header(ngx_http_request_t *r, const char *key,
-    const char *value, ngx_table_elt_t **out)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-
-    if (out) {
-        *out = h;
-    }
-
-    return NGX_OK;
 }
 
 

@@ -206,36 +206,54 @@ ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v)
 
 
 ngx_int_t
-ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_rtdash_out_t *o)
+ngx_http_rtdash_add_header(ngx_http_request_t *r, const char *key,
+    const char *value, ngx_table_elt_t **out)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t      *cl;
     ngx_table_elt_t  *h;
-
-    if (o->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_rtdash_out_lit(o, "\n");
-
-    if (o->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "X-Content-Type-Options");
-    ngx_str_set(&h->value, "nosniff");
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
+
+    if (out) {
+        *out = h;
+    }
+
+    return NGX_OK;
+}
+
+
+/* send what was written to o, whole, with its length */
+
+ngx_int_t
+ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_rtdash_out_t *o, const char *type)
+{
+    ngx_int_t     rc;
+    ngx_chain_t  *cl;
+
+    if (o->failed || o->first == NULL
+        || ngx_http_rtdash_add_header(r, "X-Content-Type-Options", "nosniff",
+                                      NULL)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = o->size;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
@@ -247,11 +265,20 @@ ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     for (cl = o->first; cl->next; cl = cl->next) { /* void */ }
 
-    b = cl->buf;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
+    cl->buf->last_buf = (r == r->main) ? 1 : 0;
+    cl->buf->last_in_chain = 1;
 
     return ngx_http_output_filter(r, o->first);
+}
+
+
+ngx_int_t
+ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_rtdash_out_t *o)
+{
+    ngx_http_rtdash_out_lit(o, "\n");
+
+    return ngx_http_rtdash_send_out(r, status, o, "application/json");
 }
 
 
@@ -261,7 +288,6 @@ ngx_http_rtdash_send_error(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char                      *p, *text;
     size_t                       len;
-    ngx_table_elt_t             *h;
     ngx_http_rtdash_out_t        o;
     ngx_http_rtdash_loc_conf_t  *lcf;
 
@@ -296,21 +322,14 @@ ngx_http_rtdash_send_error(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_rtdash_out_lit(&o, "}");
 
     if (status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-
-        if (lcf->kind == NGX_HTTP_RTDASH_INGEST) {
-            ngx_str_set(&h->value, "POST");
-
-        } else {
-            ngx_str_set(&h->value, "GET, HEAD");
+        if (ngx_http_rtdash_add_header(r, "Allow",
+                                       lcf->kind == NGX_HTTP_RTDASH_INGEST
+                                       ? "POST" : "GET, HEAD", NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 

@@ -308,6 +308,10 @@ void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
 void ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v);
 #define ngx_http_rtdash_out_lit(o, s)                                        \
     ngx_http_rtdash_out_raw(o, (const u_char *) s, sizeof(s) - 1)
+ngx_int_t ngx_http_rtdash_add_header(ngx_http_request_t *r,
+    const char *key, const char *value, ngx_table_elt_t **out);
+ngx_int_t ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_rtdash_out_t *o, const char *type);
 ngx_int_t ngx_http_rtdash_send_json(ngx_http_request_t *r,
     ngx_uint_t status, ngx_http_rtdash_out_t *o);
 ngx_int_t ngx_http_rtdash_send_error(ngx_http_request_t *r,

@@ -15,8 +15,6 @@ static ngx_int_t ngx_http_rtdash_stats_tool(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t csv);
 static void ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s,
     size_t len);
-static ngx_int_t ngx_http_rtdash_send_csv(ngx_http_request_t *r,
-    ngx_http_rtdash_out_t *o);
 
 
 ngx_int_t
@@ -266,7 +264,8 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
             }
         }
 
-        return ngx_http_rtdash_send_csv(r, &o);
+        return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
+                                            "text/csv; charset=utf-8");
     }
 
     ngx_http_rtdash_out_lit(&o, "{\"zone\":");
@@ -422,7 +421,8 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
             ngx_http_rtdash_out_lit(&o, "\r\n");
         }
 
-        return ngx_http_rtdash_send_csv(r, &o);
+        return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
+                                            "text/csv; charset=utf-8");
     }
 
     ngx_http_rtdash_out_lit(&o, "{\"now\":");
@@ -602,35 +602,4 @@ ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s, size_t len)
 
     o->buf->last = e;
     o->size += e - p;
-}
-
-
-static ngx_int_t
-ngx_http_rtdash_send_csv(ngx_http_request_t *r, ngx_http_rtdash_out_t *o)
-{
-    ngx_int_t     rc;
-    ngx_chain_t  *cl;
-
-    if (o->failed) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = o->size;
-    ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    for (cl = o->first; cl->next; cl = cl->next) { /* void */ }
-
-    cl->buf->last_buf = (r == r->main) ? 1 : 0;
-    cl->buf->last_in_chain = 1;
-
-    return ngx_http_output_filter(r, o->first);
 }
