@@ -15,8 +15,16 @@ CC_OPT      ?= -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
 SAN         := -fsanitize=address,undefined
 CC_OPT_nginx = $(CC_OPT)
-CC_OPT_asan  = $(CC_OPT) -O1 -g -fno-omit-frame-pointer $(SAN) \
-               -fno-sanitize-recover=all
+# The ASan+UBSan variant is built with clang: its one runtime holds both
+# sanitizers and writes their reports to the log_path files (gcc's two
+# runtimes libasan and libubsan don't: only the first loaded one does).
+# The module's copies of ngx_modules[] and ngx_module_names[] are bound
+# to nginx's own at load time: ASan must not put redzones after them.
+ASAN_CC      = clang
+ASAN_IGNORE  = $(BUILD)/asan-ignorelist.txt
+CC_OPT_asan  = $(CC_OPT) -Wno-conditional-uninitialized \
+               -O1 -g -fno-omit-frame-pointer $(SAN) \
+               -fno-sanitize-recover=all -fsanitize-ignorelist=$(ASAN_IGNORE)
 LD_OPT_asan  = $(SAN)
 
 SRCS := $(wildcard ngx_http_rtdash_module/*.c ngx_http_rtdash_module/*.h)
@@ -43,6 +51,14 @@ $(BUILD)/ngx_http_rtdash_module.so: $(BUILD)/nginx/.configured $(SRCS) $(ASSETS)
 	@$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
 	@cp $(BUILD)/nginx/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
 	@echo "built $@"
+
+$(BUILD)/asan/.configured: export CC = $(ASAN_CC)
+$(BUILD)/asan/.configured: $(ASAN_IGNORE)
+
+$(ASAN_IGNORE): Makefile
+	@mkdir -p $(BUILD)
+	@printf '%s\n' 'src:*_modules.c' 'global:ngx_modules' \
+	    'global:ngx_module_names' 'global:ngx_module_order' >$@
 
 $(BUILD)/asan/ngx_http_rtdash_module.so: $(BUILD)/asan/.configured $(SRCS) $(ASSETS) assets
 	@$(MAKE) -s -C $(BUILD)/asan -f objs/Makefile modules

@@ -98,7 +98,6 @@ typedef struct {
     ngx_uint_t                   nseconds;
     ngx_uint_t                   nminutes;
     time_t                       now;
-    u_char                      *scratch;
 } ngx_http_rtdash_render_t;
 
 
@@ -936,7 +935,7 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
 {
     u_char                     *p;
     time_t                      t;
-    ngx_uint_t                  i, span;
+    ngx_uint_t                  i;
     ngx_queue_t                *q;
     ngx_chain_t                *cl;
     ngx_pool_t                 *pool;
@@ -966,10 +965,6 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
         return NULL;
     }
 
-    span = ngx_max(ctx->layout.min_size * rd.nminutes,
-                   ctx->layout.sec_size * rd.nseconds);
-
-    rd.scratch = ngx_palloc(rd.tmp, span);
     rd.seconds = ngx_pcalloc(rd.tmp, ctx->layout.sec_size * rd.nseconds);
     rd.minutes = ngx_pcalloc(rd.tmp, ctx->layout.min_size * rd.nminutes);
     /* the frame's list, a tool's list, the merge: cap + 1 each */
@@ -977,7 +972,7 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
     rd.events = ngx_palloc(rd.tmp, (g->events + 1) * 3
                                    * sizeof(ngx_http_rtdash_sev_t));
 
-    if (rd.scratch == NULL || rd.seconds == NULL || rd.minutes == NULL
+    if (rd.seconds == NULL || rd.minutes == NULL
         || rd.events == NULL
         || ngx_array_init(&rd.tools, rd.tmp, 16,
                           sizeof(ngx_http_rtdash_summary_t))
