@@ -67,7 +67,8 @@ struct ngx_http_rtdash_stream_s {
     ngx_queue_t                  groups;
     ngx_uint_t                   nclients;
     uint64_t                     seq;         /* zone seq seen */
-    ngx_msec_t                   last_frame;
+    ngx_msec_t                   last_frame;  /* any update */
+    ngx_msec_t                   last_change; /* an update with news */
     ngx_msec_t                   last_write;
     ngx_log_t                   *log;
 };
@@ -572,11 +573,18 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
 
     now = ngx_current_msec;
 
+    /*
+     * News go out at once unless news went out less than an interval
+     * ago (then they wait for it: one such frame per interval under
+     * load); refreshes of rates alone go every interval.
+     */
+
     seq = st->ctx->sh->seq;
-    due = (now - st->last_frame >= st->lcf->interval);
     changed = (seq != st->seq);
 
-    if (!(due && changed)) {
+    if (!(changed && now - st->last_change >= st->lcf->interval)) {
+
+        due = (now - st->last_frame >= st->lcf->interval);
 
         if (due) {
             /* rates move with time alone while a tool was active */
@@ -631,7 +639,11 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
 
 frames:
 
-    st->seq = seq;
+    if (changed) {
+        st->seq = seq;
+        st->last_change = now;
+    }
+
     st->last_frame = now;
     st->last_write = now;
 
