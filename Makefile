@@ -11,7 +11,7 @@
 NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= $(shell command -v nginx || echo /usr/sbin/nginx)
 BUILD       := $(CURDIR)/build
-CC_OPT      ?= -Wall -Wextra -Werror -Wno-unused-parameter
+CC_OPT      ?= -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
 SAN         := -fsanitize=address,undefined
 CC_OPT_nginx = $(CC_OPT)

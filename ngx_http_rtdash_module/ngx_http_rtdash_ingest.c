@@ -47,6 +47,7 @@ typedef struct {
 static ngx_int_t ngx_http_rtdash_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_rtdash_too_large(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
 static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
@@ -110,6 +111,23 @@ ngx_http_rtdash_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return ngx_http_next_request_body_filter(r, in);
+}
+
+
+/* a user's bit in the distinct-users map of a minute: FNV-1a */
+
+static ngx_uint_t
+ngx_http_rtdash_user_bit(const u_char *s, size_t len)
+{
+    uint32_t  h;
+
+    h = 2166136261u;
+
+    while (len--) {
+        h = (h ^ *s++) * 16777619u;
+    }
+
+    return (h ^ (h >> 16)) & (NGX_HTTP_RTDASH_USER_BITS - 1);
 }
 
 
@@ -305,11 +323,20 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
         ev = &p->events[i];
         pr = &b.prep[i];
 
-        pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
+        /* a batch is mostly one tool: hash a name only when it changes */
+
+        if (i > 0 && ev->tool_len == ev[-1].tool_len
+            && ngx_memcmp(ev->tool, ev[-1].tool, ev->tool_len) == 0)
+        {
+            pr->hash = pr[-1].hash;
+
+        } else {
+            pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
+        }
+
         pr->bin = ev->has_value ? ngx_http_rtdash_hist_bin(ev->value) : 0;
         pr->userbit = ev->user_len
-                      ? ngx_crc32_short((u_char *) ev->user, ev->user_len)
-                        & (NGX_HTTP_RTDASH_USER_BITS - 1)
+                      ? ngx_http_rtdash_user_bit(ev->user, ev->user_len)
                       : 0;
         pr->node = NULL;
     }
@@ -636,7 +663,8 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
     uint64_t                     seq;
     ngx_uint_t                   i, k, types;
     ngx_http_rtdash_ctx_t       *ctx;
-    ngx_http_rtdash_node_t      *node;
+    time_t                       last_t;
+    ngx_http_rtdash_node_t      *node, *last;
     ngx_http_rtdash_prep_t      *pr;
     ngx_http_rtdash_event_t     *re;
     ngx_http_rtdash_gauge_t     *gs;
@@ -651,6 +679,11 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
     now_sec = (time_t) now;
     seq = ctx->sh->seq;
 
+    last = NULL;
+    last_t = 0;
+    m = NULL;
+    sec = NULL;
+
     for (i = 0; i < b->p->nevents; i++) {
         ev = &b->p->events[i];
         pr = &b->prep[i];
@@ -662,18 +695,44 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
         node->seq = ++seq;
         node->updated = now;
 
-        /* the minute bucket of the event, reset when it is stale */
+        /*
+         * the minute and second buckets of the event, reset when stale;
+         * the next event of the same tool and second reuses them
+         */
 
-        m = ngx_http_rtdash_at(node, l->minutes
-                               + ((t / 60) % ctx->nminutes) * l->min_size,
-                               ngx_http_rtdash_minute_t);
+        if (node != last || t != last_t) {
+            last = node;
+            last_t = t;
 
-        if (m->t < (uint32_t) (t - t % 60)) {
-            ngx_memzero(m, l->min_size);
-            m->t = (uint32_t) (t - t % 60);
+            m = ngx_http_rtdash_at(node, l->minutes
+                                   + ((t / 60) % ctx->nminutes)
+                                     * l->min_size,
+                                   ngx_http_rtdash_minute_t);
 
-        } else if (m->t > (uint32_t) (t - t % 60)) {
-            m = NULL;
+            if (m->t < (uint32_t) (t - t % 60)) {
+                ngx_memzero(m, l->min_size);
+                m->t = (uint32_t) (t - t % 60);
+
+            } else if (m->t > (uint32_t) (t - t % 60)) {
+                m = NULL;
+            }
+
+            sec = NULL;
+
+            if (t > now_sec - NGX_HTTP_RTDASH_SECONDS) {
+                sec = ngx_http_rtdash_at(node, l->seconds
+                                         + (t % NGX_HTTP_RTDASH_SECONDS)
+                                           * l->sec_size,
+                                         uint32_t);
+
+                if (sec[0] < (uint32_t) t) {
+                    ngx_memzero(sec, l->sec_size);
+                    sec[0] = (uint32_t) t;
+
+                } else if (sec[0] > (uint32_t) t) {
+                    sec = NULL;
+                }
+            }
         }
 
         gs = ngx_http_rtdash_at(node, l->gauges, ngx_http_rtdash_gauge_t);
@@ -715,23 +774,11 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
             ngx_http_rtdash_vstat_add(&node->value, ev->value, pr->bin);
         }
 
-        if (t > now_sec - NGX_HTTP_RTDASH_SECONDS) {
-            sec = ngx_http_rtdash_at(node, l->seconds
-                                     + (t % NGX_HTTP_RTDASH_SECONDS)
-                                       * l->sec_size,
-                                     uint32_t);
+        if (sec) {
+            sec[1 + k]++;
 
-            if (sec[0] < (uint32_t) t) {
-                ngx_memzero(sec, l->sec_size);
-                sec[0] = (uint32_t) t;
-            }
-
-            if (sec[0] == (uint32_t) t) {
-                sec[1 + k]++;
-
-                if (ev->flag) {
-                    sec[1 + types + k]++;
-                }
+            if (ev->flag) {
+                sec[1 + types + k]++;
             }
         }
 

@@ -359,13 +359,23 @@ ngx_http_rtdash_now(void)
 ngx_uint_t
 ngx_http_rtdash_hist_bin(double v)
 {
-    double  b;
+    int         e;
+    double      m;
+    ngx_int_t   b;
 
     if (!(v >= 0.125)) {
         return 0;
     }
 
-    b = floor((log2(v) + 3.0) * 3.0) + 1;
+    /*
+     * floor(3 * log2(v)) without log2(): v = m * 2^e, m in [0.5, 1),
+     * so log2(v) = e - 1 + log2(2m), and 2m passes 2^(1/3), 2^(2/3)
+     */
+
+    m = 2 * frexp(v, &e);
+
+    b = 3 * (e - 1) + (m >= 1.2599210498948732) + (m >= 1.5874010519681994)
+        + 3 * 3 + 1;
 
     if (b >= NGX_HTTP_RTDASH_HIST - 1) {
         return NGX_HTTP_RTDASH_HIST - 1;
