@@ -66,11 +66,17 @@ struct ngx_http_rtdash_stream_s {
     ngx_event_t                  watch;
     ngx_queue_t                  groups;
     ngx_uint_t                   nclients;
-    uint64_t                     seq;         /* zone seq seen */
+    uint64_t                     seq;         /* zone seq sent */
+    uint64_t                     seen_seq;    /* zone seq seen */
+    ngx_msec_t                   seen_at;
+    ngx_uint_t                   burst;
     ngx_msec_t                   last_frame;  /* any update */
     ngx_msec_t                   last_change; /* an update with news */
     ngx_msec_t                   last_write;
-    ngx_log_t                   *log;
+    ngx_http_rtdash_summary_t   *summaries;   /* reused by every render */
+    ngx_uint_t                   nsummaries;
+    size_t                       hint[2];     /* frame sizes: update, */
+    ngx_log_t                   *log;         /* snapshot */
 };
 
 
@@ -89,7 +95,9 @@ typedef struct {
     ngx_uint_t                   window;
     ngx_pool_t                  *tmp;
     ngx_http_rtdash_zinfo_t      zi;
-    ngx_array_t                  tools;       /* summary_t */
+    ngx_http_rtdash_summary_t   *tools;
+    ngx_uint_t                   ntools;
+    ngx_uint_t                   max_tools;
     ngx_http_rtdash_sev_t       *events;      /* newest first */
     ngx_uint_t                   nevents;
     ngx_uint_t                   missed;      /* events beyond the cap */
@@ -574,15 +582,26 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
     now = ngx_current_msec;
 
     /*
-     * News go out at once unless news went out less than an interval
-     * ago (then they wait for it: one such frame per interval under
-     * load); refreshes of rates alone go every interval.
+     * News after a quiet spell (a tenth of the interval without any)
+     * go out at once.  News that follow news more closely are a burst:
+     * they wait until an interval after the last frame with news, so a
+     * continuous load gets one frame per interval.  Refreshes of rates
+     * alone go every interval.
      */
 
     seq = st->ctx->sh->seq;
+
+    if (seq != st->seen_seq) {
+        st->burst = (now - st->seen_at < st->lcf->interval / 10);
+        st->seen_seq = seq;
+        st->seen_at = now;
+    }
+
     changed = (seq != st->seq);
 
-    if (!(changed && now - st->last_change >= st->lcf->interval)) {
+    if (!(changed
+          && (!st->burst || now - st->last_change >= st->lcf->interval)))
+    {
 
         due = (now - st->last_frame >= st->lcf->interval);
 
@@ -954,6 +973,7 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
     ngx_http_rtdash_out_t       o;
     ngx_http_rtdash_ctx_t      *ctx;
     ngx_http_rtdash_node_t     *node;
+    size_t                     *hint;
     ngx_http_rtdash_frame_t    *frame;
     ngx_http_rtdash_render_t    rd;
     ngx_http_rtdash_summary_t  *s;
@@ -977,6 +997,31 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
         return NULL;
     }
 
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_zinfo_locked(ctx, &rd.zi);
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    /* summaries go to memory kept from render to render */
+
+    rd.max_tools = (g->ntools ? g->ntools : rd.zi.ntools) + 16;
+
+    if (st->nsummaries < rd.max_tools) {
+        if (st->summaries) {
+            ngx_free(st->summaries);
+        }
+
+        st->nsummaries = rd.max_tools + rd.max_tools / 2;
+        st->summaries = ngx_alloc(st->nsummaries
+                                  * sizeof(ngx_http_rtdash_summary_t),
+                                  st->log);
+        if (st->summaries == NULL) {
+            st->nsummaries = 0;
+            goto failed;
+        }
+    }
+
+    rd.tools = st->summaries;
+
     rd.seconds = ngx_pcalloc(rd.tmp, ctx->layout.sec_size * rd.nseconds);
     rd.minutes = ngx_pcalloc(rd.tmp, ctx->layout.min_size * rd.nminutes);
     /* the frame's list, a tool's list, the merge: cap + 1 each */
@@ -984,18 +1029,9 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
     rd.events = ngx_palloc(rd.tmp, (g->events + 1) * 3
                                    * sizeof(ngx_http_rtdash_sev_t));
 
-    if (rd.seconds == NULL || rd.minutes == NULL
-        || rd.events == NULL
-        || ngx_array_init(&rd.tools, rd.tmp, 16,
-                          sizeof(ngx_http_rtdash_summary_t))
-           != NGX_OK)
-    {
+    if (rd.seconds == NULL || rd.minutes == NULL || rd.events == NULL) {
         goto failed;
     }
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    ngx_http_rtdash_zinfo_locked(ctx, &rd.zi);
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     if (g->ntools) {
         for (i = 0; i < g->ntools; i++) {
@@ -1035,9 +1071,9 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
         ngx_shmtx_unlock(&ctx->shpool->mutex);
     }
 
-    s = rd.tools.elts;
+    s = rd.tools;
 
-    for (i = 0; i < rd.tools.nelts; i++) {
+    for (i = 0; i < rd.ntools; i++) {
         if (s[i].updated >= (double) (rd.now - NGX_HTTP_RTDASH_ACTIVE)) {
             *active = 1;
         }
@@ -1047,11 +1083,28 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
         goto failed;
     }
 
-    if (snapshot == 0 && rd.tools.nelts == 0) {
+    if (snapshot == 0 && rd.ntools == 0) {
         goto failed;
     }
 
-    ngx_http_rtdash_out_init(&o, rd.tmp, 16384);
+    /*
+     * The frame is written into a pool of its own, in one buffer sized
+     * after the last frame of its kind, so it needs no copy as a rule.
+     */
+
+    hint = &st->hint[snapshot == 1];
+
+    pool = ngx_create_pool(NGX_MIN_POOL_SIZE, st->log);
+    if (pool == NULL) {
+        goto failed;
+    }
+
+    frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
+    if (frame == NULL) {
+        goto failed_frame;
+    }
+
+    ngx_http_rtdash_out_init(&o, pool, ngx_max(*hint, 16384));
 
     if (snapshot == 1) {
         ngx_http_rtdash_out_lit(&o, "retry: ");
@@ -1078,7 +1131,7 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
     ngx_http_rtdash_json_types(&o, &rd.zi);
     ngx_http_rtdash_out_lit(&o, ",\"tools\":[");
 
-    for (i = 0; i < rd.tools.nelts; i++) {
+    for (i = 0; i < rd.ntools; i++) {
         if (i) {
             ngx_http_rtdash_out_lit(&o, ",");
         }
@@ -1148,37 +1201,40 @@ ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
     ngx_http_rtdash_out_lit(&o, "]}\n\n");
 
     if (o.failed) {
-        goto failed;
+        goto failed_frame;
     }
 
-    /* one contiguous frame in a pool of its own, refcounted */
-
-    pool = ngx_create_pool(ngx_max(o.size + 256, NGX_MIN_POOL_SIZE),
-                           st->log);
-    if (pool == NULL) {
-        goto failed;
-    }
-
-    frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
-    p = ngx_pnalloc(pool, o.size);
-
-    if (frame == NULL || p == NULL) {
-        ngx_destroy_pool(pool);
-        goto failed;
+    if (o.size + o.size / 4 > *hint) {
+        *hint = o.size + o.size / 4;
     }
 
     frame->pool = pool;
-    frame->data = p;
     frame->len = o.size;
     frame->refs = 1;
 
-    for (cl = o.first; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    if (o.first->next == NULL) {
+        frame->data = o.first->buf->pos;
+
+    } else {
+        frame->data = ngx_pnalloc(pool, o.size);
+        if (frame->data == NULL) {
+            goto failed_frame;
+        }
+
+        p = frame->data;
+
+        for (cl = o.first; cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
 
     ngx_destroy_pool(rd.tmp);
 
     return frame;
+
+failed_frame:
+
+    ngx_destroy_pool(pool);
 
 failed:
 
@@ -1215,10 +1271,12 @@ ngx_http_rtdash_collect(ngx_http_rtdash_render_t *rd,
         return NGX_OK;
     }
 
-    s = ngx_array_push(&rd->tools);
-    if (s == NULL) {
-        return NGX_ERROR;
+    if (rd->ntools == rd->max_tools) {
+        /* tools that came after the render started: the next frame */
+        return NGX_OK;
     }
+
+    s = &rd->tools[rd->ntools++];
 
     ngx_http_rtdash_summary_locked(ctx, node, rd->now, s);
 
