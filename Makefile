@@ -6,6 +6,8 @@
 #   make bench        the benchmarks (scripts/bench)
 #   make fuzz         the parser fuzzer for FUZZ_SECONDS (default 60)
 #   make test-asan    the suites against an ASan+UBSan build
+#   make test-valgrind the suites with nginx under valgrind
+#   make chaos        reloads, killed workers, slow bodies under load
 #   make clean
 
 NGINX_SRC   ?= /usr/share/nginx/src
@@ -31,7 +33,7 @@ SRCS := $(wildcard ngx_http_rtdash_module/*.c ngx_http_rtdash_module/*.h)
 ASSETS := $(wildcard static/*.html static/*.js static/*.css)
 
 .PHONY: all setup test unit check demo bench fuzz test-asan test-valgrind \
-        clean assets
+        chaos clean assets
 
 all: $(BUILD)/ngx_http_rtdash_module.so
 
@@ -87,6 +89,10 @@ test-asan: setup
 test-valgrind: setup
 	@$(MAKE) -s all
 	@RTDASH_VALGRIND=1 scripts/run-tests t
+
+chaos: setup
+	@$(MAKE) -s all
+	@scripts/chaos
 
 $(BUILD)/parse_fuzz: fuzz/ngx_http_rtdash_parse_fuzz.c ngx_http_rtdash_module/ngx_http_rtdash_parse.c
 	@mkdir -p $(BUILD)
