@@ -813,8 +813,14 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b, double now)
                     | (ev->flag ? NGX_HTTP_RTDASH_EV_FLAG : 0);
         re->user_len = (u_char) ev->user_len;
         re->id_len = (u_char) ev->id_len;
-        ngx_memcpy(re->user, ev->user, ev->user_len);
-        ngx_memcpy(re->id, ev->id, ev->id_len);
+
+        if (ev->user_len) {
+            ngx_memcpy(re->user, ev->user, ev->user_len);
+        }
+
+        if (ev->id_len) {
+            ngx_memcpy(re->id, ev->id, ev->id_len);
+        }
     }
 
     ctx->sh->accepted += b->p->nevents;

@@ -1334,6 +1334,12 @@ ngx_http_rtdash_text_check(const unsigned char *s, size_t len)
             return 1;
         }
 
+        /* C1 controls, U+0080..U+009F, are 0xc2 0x80..0x9f */
+
+        if (ch == 0xc2 && s[1] < 0xa0) {
+            return 2;
+        }
+
         s += n;
     }
 

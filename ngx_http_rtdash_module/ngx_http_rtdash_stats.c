@@ -108,6 +108,10 @@ ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
         return NGX_ERROR;
     }
 
+    if (r->args.len == 0) {
+        return NGX_OK;
+    }
+
     len = ngx_strlen(name);
     p = r->args.data;
     end = p + r->args.len;

@@ -439,6 +439,13 @@ ngx_http_rtdash_test_fields(ngx_http_rtdash_test_t *t)
     ngx_http_rtdash_bad(t, "{\"tool\":\"\\u0000\",\"type\":\"x\"}",
                         "\"tool\" must not contain control characters",
                         1, 8);
+    /* C1 controls: U+0085 raw and escaped */
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\xc2\x85\",\"type\":\"x\"}",
+                        "\"tool\" must not contain control characters",
+                        1, 8);
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\\u009f\",\"type\":\"x\"}",
+                        "\"tool\" must not contain control characters",
+                        1, 8);
 
     n = snprintf(buf, sizeof(buf), "{\"tool\":\"%0128d\",\"type\":\"x\"}", 0);
     ngx_http_rtdash_test_ok(t, __LINE__, buf, n, 0, 1);
