@@ -48,6 +48,9 @@ static ngx_int_t ngx_http_rtdash_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_rtdash_too_large(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
+static size_t ngx_http_rtdash_count(u_char *s, size_t len, const char *what,
+    size_t n);
+
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
 static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
@@ -111,6 +114,66 @@ ngx_http_rtdash_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     }
 
     return ngx_http_next_request_body_filter(r, in);
+}
+
+
+/*
+ * The worker's arena: grown to the largest request seen, kept for the
+ * next one; one larger than 4 MB is given back when the next request
+ * needs less.  A handler is done with it before it returns.
+ */
+
+void *
+ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size)
+{
+    ngx_http_rtdash_arena_t      *a;
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtdash_module);
+    a = &rmcf->arena;
+
+    if (a->size >= size && !(a->size > 4 * 1024 * 1024 && size < a->size / 4))
+    {
+        return a->data;
+    }
+
+    if (a->data) {
+        ngx_free(a->data);
+    }
+
+    a->size = ngx_max(size, 64 * 1024);
+    a->data = ngx_alloc(a->size, r->connection->log);
+
+    if (a->data == NULL) {
+        a->size = 0;
+    }
+
+    return a->data;
+}
+
+
+/* how often a string occurs in the body: an upper bound for arrays */
+
+static size_t
+ngx_http_rtdash_count(u_char *s, size_t len, const char *what, size_t n)
+{
+    u_char  *p, *end;
+    size_t   count;
+
+    count = 0;
+    end = s + len;
+
+    for (p = s; p < end; p += n) {
+        p = (n == 1) ? memchr(p, what[0], end - p)
+                     : memmem(p, end - p, what, n);
+        if (p == NULL) {
+            break;
+        }
+
+        count++;
+    }
+
+    return count;
 }
 
 
@@ -202,7 +265,7 @@ ngx_http_rtdash_ingest_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_rtdash_ingest(ngx_http_request_t *r)
 {
-    size_t                       len, n, ng;
+    size_t                       len, n, ng, size;
     double                       now;
     u_char                      *body;
     ngx_int_t                    rc;
@@ -261,24 +324,54 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
 
     now = ngx_http_rtdash_now();
 
-    n = ngx_min(lcf->max_events, len / 12 + 2);
-    ng = len / 6 + 2;
+    /*
+     * Arrays as large as the body can need, and no larger: a big
+     * allocation per request would be mapped and unmapped each time.
+     * Every event has its '{'; every gauge is a "gauges" member or a
+     * "gauge." form key.
+     */
+
+    if (p->form) {
+        n = 1;
+        ng = ngx_http_rtdash_count(body, len, "gauge.", 6);
+
+    } else {
+        n = ngx_http_rtdash_count(body, len, "{", 1);
+        ng = ngx_http_rtdash_count(body, len, "gauges", 6)
+             * b.ctx->ngauges;
+    }
+
+    n = ngx_min(n, lcf->max_events) + 1;
+    ng = ngx_min(ng, len / 6) + 1;
 
     p->body = body;
     p->len = len;
     p->now = now;
     p->retention = (double) b.ctx->retention;
-    p->scratch = ngx_pnalloc(r->pool, len + 1);
-    p->events = ngx_palloc(r->pool, n * sizeof(ngx_http_rtdash_event_in_t));
-    p->max_events = lcf->max_events;
-    p->max_events = ngx_min(p->max_events, n);
-    p->gauges = ngx_palloc(r->pool, ng * sizeof(ngx_http_rtdash_gauge_in_t));
+    p->max_events = ngx_min(lcf->max_events, n);
     p->max_gauges = ng;
     p->max_gauges_per_event = b.ctx->ngauges;
 
-    if (p->scratch == NULL || p->events == NULL || p->gauges == NULL) {
+    /*
+     * The arrays live in the worker's arena, not the request's pool:
+     * big blocks malloc'ed and freed per request make glibc give the
+     * heap back and fault it in again every time.
+     */
+
+    size = n * (sizeof(ngx_http_rtdash_event_in_t)
+                + sizeof(ngx_http_rtdash_prep_t))
+           + ng * (sizeof(ngx_http_rtdash_gauge_in_t) + 1)
+           + ngx_align(len + 1, 8);
+
+    p->events = ngx_http_rtdash_arena(r, size);
+    if (p->events == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    p->gauges = (ngx_http_rtdash_gauge_in_t *) (p->events + n);
+    b.prep = (ngx_http_rtdash_prep_t *) (p->gauges + ng);
+    p->scratch = (u_char *) (b.prep + n);
+    b.gslot = p->scratch + ngx_align(len + 1, 8);
 
     if (len == 0) {
         (void) ngx_atomic_fetch_add(&b.ctx->sh->rejected, 1);
@@ -310,14 +403,6 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     }
 
     /* everything that needs no lock: hashes, histogram bins, user bits */
-
-    b.prep = ngx_palloc(r->pool, p->nevents * sizeof(ngx_http_rtdash_prep_t)
-                                 + p->ngauges + 1);
-    if (b.prep == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b.gslot = (u_char *) (b.prep + p->nevents);
 
     for (i = 0; i < p->nevents; i++) {
         ev = &p->events[i];

@@ -7,12 +7,6 @@
 #include "ngx_http_rtdash_module.h"
 
 
-typedef struct {
-    ngx_array_t                 streams;      /* loc confs of rtdash_stream */
-    ngx_array_t                 zones;        /* ctx of every rtdash_zone */
-} ngx_http_rtdash_main_conf_t;
-
-
 static void *ngx_http_rtdash_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent,

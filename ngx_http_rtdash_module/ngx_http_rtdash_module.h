@@ -174,6 +174,20 @@ typedef enum {
 typedef struct ngx_http_rtdash_stream_s  ngx_http_rtdash_stream_t;
 
 
+/* a worker's memory for the arrays of one ingest request, reused */
+typedef struct {
+    u_char                     *data;
+    size_t                      size;
+} ngx_http_rtdash_arena_t;
+
+
+typedef struct {
+    ngx_array_t                 streams;      /* loc confs of rtdash_stream */
+    ngx_array_t                 zones;        /* ctx of every rtdash_zone */
+    ngx_http_rtdash_arena_t     arena;
+} ngx_http_rtdash_main_conf_t;
+
+
 typedef struct {
     ngx_shm_zone_t             *zone;
     ngx_uint_t                  kind;
@@ -278,6 +292,7 @@ ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 /* ingest */
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_ingest_init(ngx_conf_t *cf);
+void *ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size);
 
 /* stats */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);

@@ -219,7 +219,7 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
     n = ngx_min(n + 16, ctx->sh->max_tools);
 
-    s = ngx_palloc(r->pool, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
+    s = ngx_http_rtdash_arena(r, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
     if (s == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -334,13 +334,15 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
         window = 60;
     }
 
-    zi = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_zinfo_t));
-    s = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_summary_t));
-    copy = ngx_palloc(r->pool, l->node_size);
-
-    if (zi == NULL || s == NULL || copy == NULL) {
+    copy = ngx_http_rtdash_arena(r, l->node_size
+                                    + sizeof(ngx_http_rtdash_summary_t)
+                                    + sizeof(ngx_http_rtdash_zinfo_t));
+    if (copy == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    s = (ngx_http_rtdash_summary_t *) (copy + ngx_align(l->node_size, 8));
+    zi = (ngx_http_rtdash_zinfo_t *) (s + 1);
 
     hash = ngx_crc32_short(tool->data, tool->len);
     now = ngx_time();
