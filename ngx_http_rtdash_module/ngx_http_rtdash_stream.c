@@ -14,7 +14,7 @@
 #include "ngx_http_rtdash_module.h"
 
 
-#define NGX_HTTP_RTDASH_WATCH       5       /* ms between zone checks */
+#define NGX_HTTP_RTDASH_WATCH       2       /* ms between zone checks */
 #define NGX_HTTP_RTDASH_ACTIVE      61      /* s a tool's rates move */
 #define NGX_HTTP_RTDASH_RETRY       2000
 
