@@ -50,6 +50,7 @@ static ngx_int_t ngx_http_rtdash_too_large(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
 static size_t ngx_http_rtdash_count(u_char *s, size_t len, const char *what,
     size_t n);
+static ngx_uint_t ngx_http_rtdash_prefers_minimal(ngx_http_request_t *r);
 
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
@@ -149,6 +150,22 @@ ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size)
     }
 
     return a->data;
+}
+
+
+/* "Prefer: return=minimal" (RFC 7240): 204 instead of {"accepted":n} */
+
+static ngx_uint_t
+ngx_http_rtdash_prefers_minimal(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_rtdash_header_in(r, "Prefer");
+
+    return h != NULL
+           && ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                               (u_char *) "return=minimal", 14 - 1)
+              != NULL;
 }
 
 
@@ -458,6 +475,21 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     ngx_http_rtdash_apply_locked(&b, now);
 
     ngx_shmtx_unlock(&b.ctx->shpool->mutex);
+
+    if (ngx_http_rtdash_prefers_minimal(r)) {
+        if (ngx_http_rtdash_add_header(r, "Preference-Applied",
+                                       "return=minimal", NULL)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.status = NGX_HTTP_NO_CONTENT;
+        r->headers_out.content_length_n = 0;
+        r->header_only = 1;
+
+        return ngx_http_send_header(r);
+    }
 
     ngx_http_rtdash_out_init(&o, r->pool, 64);
     ngx_http_rtdash_out_lit(&o, "{\"accepted\":");

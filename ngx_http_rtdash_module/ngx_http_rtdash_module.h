@@ -325,6 +325,8 @@ void ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v);
     ngx_http_rtdash_out_raw(o, (const u_char *) s, sizeof(s) - 1)
 ngx_int_t ngx_http_rtdash_add_header(ngx_http_request_t *r,
     const char *key, const char *value, ngx_table_elt_t **out);
+ngx_table_elt_t *ngx_http_rtdash_header_in(ngx_http_request_t *r,
+    const char *name);
 ngx_int_t ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_rtdash_out_t *o, const char *type);
 ngx_int_t ngx_http_rtdash_send_json(ngx_http_request_t *r,

@@ -263,35 +263,7 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         lei = last.elts;
     }
 
-    h = NULL;
-
-    {
-        ngx_list_part_t  *part;
-        ngx_table_elt_t  *hh;
-
-        part = &r->headers_in.headers.part;
-        hh = part->elts;
-
-        for (i = 0; /* void */ ; i++) {
-            if (i >= part->nelts) {
-                if (part->next == NULL) {
-                    break;
-                }
-
-                part = part->next;
-                hh = part->elts;
-                i = 0;
-            }
-
-            if (hh[i].key.len == 13
-                && ngx_strncasecmp(hh[i].key.data,
-                                   (u_char *) "Last-Event-ID", 13) == 0)
-            {
-                h = &hh[i];
-                break;
-            }
-        }
-    }
+    h = ngx_http_rtdash_header_in(r, "Last-Event-ID");
 
     if (h) {
         lei = &h->value;

@@ -1,6 +1,7 @@
 -- wrk script for scripts/bench: PIPELINE requests per write (default 16),
 -- method, path, content type and body from the environment:
---   BENCH_METHOD (POST), BENCH_PATH (/), BENCH_CTYPE, BENCH_BODY_FILE
+--   BENCH_METHOD (POST), BENCH_PATH (/), BENCH_CTYPE, BENCH_BODY_FILE,
+--   BENCH_HEADER (one more "Name: value" header, optional)
 -- At the end it prints one line:
 --   WRK requests=<n> duration_us=<n> status_errors=<n> socket_errors=<n>
 
@@ -23,6 +24,11 @@ init = function(args)
    local headers = {}
    if body then
       headers["Content-Type"] = ctype
+   end
+   local extra = os.getenv("BENCH_HEADER")
+   if extra and extra ~= "" then
+      local name, value = extra:match("^([^:]+):%s*(.*)$")
+      headers[name] = value
    end
    local r = {}
    for i = 1, depth do

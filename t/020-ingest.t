@@ -214,3 +214,19 @@ Transfer-Encoding: chunked
 {"error":"request body larger than client_max_body_size"}
 --- no_error_log
 [alert]
+
+
+
+=== TEST 14: "Prefer: return=minimal" gets a 204 without a body
+--- request eval
+["POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}", "GET /stats?tool=T"]
+--- more_headers eval
+["Prefer: return=minimal", ""]
+--- error_code eval
+[204, 200]
+--- response_headers eval
+["Preference-Applied: return=minimal", ""]
+--- response_body_like eval
+['^$', '"totals":\{"a":1\}']
+--- no_error_log
+[error]
