@@ -230,12 +230,21 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
     i = 0;
 
+    /*
+     * One tool per lock: writers get in between.  Tools are never freed
+     * once in the queue, so the walk may go on after an unlock.
+     */
+
     for (q = ngx_queue_head(&ctx->sh->tools);
          q != ngx_queue_sentinel(&ctx->sh->tools) && i < n;
-         q = ngx_queue_next(q))
+         /* void */)
     {
         node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
         ngx_http_rtdash_summary_locked(ctx, node, now, &s[i++]);
+        q = ngx_queue_next(q);
+
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_shmtx_lock(&ctx->shpool->mutex);
     }
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
