@@ -26,7 +26,6 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_request_t          *r;
     ngx_http_rtdash_ctx_t       *ctx;
     ngx_http_rtdash_parse_t     *p;
     ngx_http_rtdash_prep_t      *prep;
@@ -297,7 +296,6 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
 
     ngx_memzero(&b, sizeof(ngx_http_rtdash_batch_t));
-    b.r = r;
     b.ctx = lcf->zone->data;
 
     p = ngx_pcalloc(r->pool, sizeof(ngx_http_rtdash_parse_t));

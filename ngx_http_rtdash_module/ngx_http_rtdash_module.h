@@ -195,7 +195,6 @@ typedef struct {
     off_t                       max_body;
     ngx_msec_t                  interval;      /* stream */
     ngx_msec_t                  heartbeat;
-    ngx_msec_t                  poll;
     ngx_uint_t                  max_clients;
     ngx_http_rtdash_stream_t   *stream;        /* per-process state */
     ngx_str_t                   stream_url;    /* dashboard */

@@ -270,8 +270,6 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     }
 
     if (lei && lei->len) {
-        since = 0;
-
         for (p = lei->data; p < lei->data + lei->len; p++) {
             if (*p < '0' || *p > '9' || since > (uint64_t) 1 << 60) {
                 break;
@@ -281,6 +279,13 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         }
 
         resume = (p == lei->data + lei->len);
+    }
+
+    /* the cleanup first: once in a group, the subscriber must leave it */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     sub->group = ngx_http_rtdash_group_get(st, &tools, events);
@@ -296,14 +301,6 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     ngx_queue_insert_tail(&sub->group->subs, &sub->queue);
     sub->group->nsubs++;
     st->nclients++;
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        ngx_queue_remove(&sub->queue);
-        sub->group->nsubs--;
-        st->nclients--;
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     cln->handler = ngx_http_rtdash_stream_cleanup;
     cln->data = sub;
@@ -1338,7 +1335,7 @@ ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_sev_t *evs, ngx_uint_t n)
 {
     ngx_uint_t              i, j, k, cap;
-    ngx_http_rtdash_sev_t  *out, *tmp;
+    ngx_http_rtdash_sev_t  *out;
 
     if (n == 0) {
         return;
@@ -1346,8 +1343,7 @@ ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
 
     cap = rd->group->events;
 
-    tmp = evs + n;          /* room after the tool's events */
-    out = tmp;
+    out = evs + n;          /* room after the tool's events */
 
     i = 0;
     j = 0;
