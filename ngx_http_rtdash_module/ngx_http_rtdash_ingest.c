@@ -40,12 +40,14 @@ typedef struct {
 
 typedef struct {
     off_t                        received;
+    unsigned                     async:1;
 } ngx_http_rtdash_body_ctx_t;
 
 
 static ngx_int_t ngx_http_rtdash_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static ngx_int_t ngx_http_rtdash_too_large(ngx_http_request_t *r);
+static void ngx_http_rtdash_read_body(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
 static size_t ngx_http_rtdash_count(u_char *s, size_t len, const char *what,
     size_t n);
@@ -65,6 +67,13 @@ static void ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b,
 
 
 static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
+
+/*
+ * nginx's read handler of a body still arriving, and the request whose
+ * body has just crossed client_max_body_size in it (see the body filter)
+ */
+static ngx_http_event_handler_pt        ngx_http_rtdash_nginx_read_body;
+static ngx_http_request_t              *ngx_http_rtdash_overflow;
 
 
 ngx_int_t
@@ -110,10 +119,50 @@ ngx_http_rtdash_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     if (ctx->received > lcf->max_body) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "rtdash: client intended to send too large a body");
-        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+
+        if (!ctx->async) {
+            /* the handler is on the stack and answers the 413 */
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+
+        /*
+         * Later, nginx's read handler would finalize a 413 itself, as
+         * HTML.  NGX_AGAIN makes it return with the request untouched,
+         * and ngx_http_rtdash_read_body() answers in JSON.
+         */
+        ngx_http_rtdash_overflow = r;
+        return NGX_AGAIN;
     }
 
     return ngx_http_next_request_body_filter(r, in);
+}
+
+
+/*
+ * The read handler of an ingest body still arriving over HTTP/1.x: nginx's
+ * own, and the JSON 413 when the body filter saw client_max_body_size
+ * crossed.  Whatever else nginx's handler did (finalized, freed) is not
+ * looked at: only a request the filter named is.
+ */
+
+static void
+ngx_http_rtdash_read_body(ngx_http_request_t *r)
+{
+    ngx_http_rtdash_overflow = NULL;
+
+    ngx_http_rtdash_nginx_read_body(r);
+
+    if (ngx_http_rtdash_overflow != r) {
+        return;
+    }
+
+    ngx_http_rtdash_overflow = NULL;
+
+    /* what is left of the body is read and dropped by a lingering close */
+    r->read_event_handler = ngx_http_block_reading;
+    r->lingering_close = 1;
+
+    ngx_http_finalize_request(r, ngx_http_rtdash_too_large(r));
 }
 
 
@@ -225,6 +274,7 @@ ngx_int_t
 ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
+    ngx_http_rtdash_body_ctx_t  *ctx;
     ngx_http_rtdash_loc_conf_t  *lcf;
 
     if (r->method != NGX_HTTP_POST) {
@@ -265,6 +315,18 @@ ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_rtdash_module);
+
+    if (rc == NGX_AGAIN && ctx != NULL
+        && r->http_version < NGX_HTTP_VERSION_20
+        && r->read_event_handler != ngx_http_block_reading)
+    {
+        /* the rest of the body arrives later: see the body filter */
+        ctx->async = 1;
+        ngx_http_rtdash_nginx_read_body = r->read_event_handler;
+        r->read_event_handler = ngx_http_rtdash_read_body;
     }
 
     return NGX_DONE;

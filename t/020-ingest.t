@@ -175,7 +175,7 @@ my $b = CORE::join "\n", map { qq({"tool":"big","type":"job_done","value":$_}) }
 
 
 
-=== TEST 12: a rejected body is logged at "info" with its position
+=== TEST 11: a rejected body is logged at "info" with its position
 --- request
 POST /ingest
 {"tool":"T","type":"Bad"}
@@ -187,7 +187,7 @@ rtdash: rejected body: "type" must be a token [a-z0-9_.-]{1,32} at line 1 offset
 
 
 
-=== TEST 11: a body past client_max_body_size
+=== TEST 12: a body past client_max_body_size
 --- config
     location = /ingest { client_max_body_size 100; rtdash_ingest rt; }
 --- request eval
@@ -217,7 +217,28 @@ Transfer-Encoding: chunked
 
 
 
-=== TEST 14: "Prefer: return=minimal" gets a 204 without a body
+=== TEST 14: a chunked body that crosses client_max_body_size later
+--- config
+    location = /ingest { client_max_body_size 100; rtdash_ingest rt; }
+--- more_headers
+Transfer-Encoding: chunked
+--- request eval
+[["POST /ingest\n" . "2e\r\n" . ('{"tool":"T","type":"a"}' x 2) . "\r\n",
+  {value => "73\r\n" . ('{"tool":"T","type":"a"}' x 5) . "\r\n0\r\n\r\n",
+   delay_before => 0.3}]]
+--- error_code: 413
+--- response_headers
+Content-Type: application/json
+--- response_body
+{"error":"request body larger than client_max_body_size"}
+--- error_log
+rtdash: client intended to send too large a body
+--- no_error_log
+[alert]
+
+
+
+=== TEST 15: "Prefer: return=minimal" gets a 204 without a body
 --- request eval
 ["POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}", "GET /stats?tool=T"]
 --- more_headers eval
