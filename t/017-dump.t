@@ -1,8 +1,12 @@
 # dump= writes the zone to a file at exit and restores it at start.
 use Test::Nginx::Socket 'no_plan';
+use File::Temp ();
 
-our $Dump = "/tmp/rtdash-t017-$>.dump";
-our $Bad = "/tmp/rtdash-t017-$>.bad";
+# a directory of this run's own (the server root is remade for each block)
+our $Dir = File::Temp::tempdir("rtdash-t017-XXXXXX", TMPDIR => 1,
+                               CLEANUP => 1);
+our $Dump = "$Dir/zone.dump";
+our $Bad = "$Dir/bad.dump";
 
 no_shuffle();
 no_long_string();
@@ -39,8 +43,8 @@ POST /ingest
 --- error_code: 202
 --- response_body
 {"accepted":2}
---- error_log
-no dump "/tmp/rtdash-t017-
+--- error_log eval
+qr{no dump "\Q$::Dump\E"}
 
 
 
@@ -51,8 +55,8 @@ no dump "/tmp/rtdash-t017-
 GET /stats?tool=D&events=1
 --- error_code: 200
 --- response_body_like: "tool":\{"name":"D",.*"seq":1,"totals":\{"a":1\},.*"value":\{"count":1,"min":5,"max":5,.*"events":\[\{"seq":1,"t":[0-9.]+,"type":"a","user":"x","flag":false,"value":5,"id":"i1"\}\]\}$
---- error_log
-restored 2 tools from "/tmp/rtdash-t017-
+--- error_log eval
+qr{restored 2 tools from "\Q$::Dump\E"}
 
 
 
