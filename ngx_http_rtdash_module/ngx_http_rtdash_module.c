@@ -48,6 +48,13 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
       NGX_HTTP_RTDASH_STATS,
       NULL },
 
+    { ngx_string("rtdash_prometheus"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_rtdash_location,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      NGX_HTTP_RTDASH_PROMETHEUS,
+      NULL },
+
     { ngx_string("rtdash_stream"),
       NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_rtdash_location,
@@ -630,6 +637,10 @@ ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     case NGX_HTTP_RTDASH_STATS:
         clcf->handler = ngx_http_rtdash_stats_handler;
+        break;
+
+    case NGX_HTTP_RTDASH_PROMETHEUS:
+        clcf->handler = ngx_http_rtdash_prometheus_handler;
         break;
 
     case NGX_HTTP_RTDASH_STREAM:

@@ -167,7 +167,8 @@ typedef enum {
     NGX_HTTP_RTDASH_INGEST,
     NGX_HTTP_RTDASH_STATS,
     NGX_HTTP_RTDASH_STREAM,
-    NGX_HTTP_RTDASH_DASHBOARD
+    NGX_HTTP_RTDASH_DASHBOARD,
+    NGX_HTTP_RTDASH_PROMETHEUS
 } ngx_http_rtdash_kind_e;
 
 
@@ -295,11 +296,17 @@ void *ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size);
 
 /* stats */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
+
+/* prometheus */
+ngx_int_t ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
     ngx_array_t *values);
 ngx_int_t ngx_http_rtdash_arg_uint(ngx_http_request_t *r, const char *name,
     ngx_uint_t def, ngx_uint_t max, ngx_uint_t *out);
 ngx_int_t ngx_http_rtdash_check_get(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
+    ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
 void ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
     ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,

@@ -192,21 +192,27 @@ ngx_http_rtdash_arg_uint(ngx_http_request_t *r, const char *name,
 }
 
 
-static ngx_int_t
-ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
-    ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
+/*
+ * The zone's figures and every tool's summary, copied one tool per lock
+ * (writers get in between) into the worker's arena: the summaries are
+ * valid until the handler returns.
+ */
+
+ngx_int_t
+ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_zinfo_t **zip, ngx_http_rtdash_summary_t **sp,
+    ngx_uint_t *np)
 {
     time_t                      now;
-    ngx_uint_t                  i, n, k;
+    ngx_uint_t                  i, n;
     ngx_queue_t                *q;
-    ngx_http_rtdash_out_t       o;
     ngx_http_rtdash_node_t     *node;
     ngx_http_rtdash_zinfo_t    *zi;
     ngx_http_rtdash_summary_t  *s;
 
     zi = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_zinfo_t));
     if (zi == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     now = ngx_time();
@@ -221,7 +227,7 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
     s = ngx_http_rtdash_arena(r, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
     if (s == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
@@ -230,10 +236,7 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
     i = 0;
 
-    /*
-     * One tool per lock: writers get in between.  Tools are never freed
-     * once in the queue, so the walk may go on after an unlock.
-     */
+    /* tools are never freed once in the queue: the walk goes on */
 
     for (q = ngx_queue_head(&ctx->sh->tools);
          q != ngx_queue_sentinel(&ctx->sh->tools) && i < n;
@@ -249,7 +252,26 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
-    n = i;
+    *zip = zi;
+    *sp = s;
+    *np = i;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
+{
+    ngx_uint_t                  i, n, k;
+    ngx_http_rtdash_out_t       o;
+    ngx_http_rtdash_zinfo_t    *zi;
+    ngx_http_rtdash_summary_t  *s;
+
+    if (ngx_http_rtdash_summaries(r, ctx, &zi, &s, &n) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_rtdash_out_init(&o, r->pool, 16384);
 

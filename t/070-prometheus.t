@@ -1,0 +1,152 @@
+# rtdash_prometheus: the text exposition format 0.0.4 of the zone.
+use Test::Nginx::Socket 'no_plan';
+
+no_long_string();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    $block->set_value("http_config", "rtdash_zone rt:8m retention=1h;")
+        unless defined $block->http_config;
+
+    $block->set_value("config", <<'CONF') unless defined $block->config;
+    location = /ingest { rtdash_ingest rt; }
+    location = /metrics { rtdash_prometheus rt; }
+CONF
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: an empty zone: the zone's families, every sample labelled
+--- request
+GET /metrics
+--- error_code: 200
+--- response_headers
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+X-Content-Type-Options: nosniff
+--- response_body_like eval
+qr{\A# HELP rtdash_zone_size_bytes Size of the shared memory zone\.
+# TYPE rtdash_zone_size_bytes gauge
+rtdash_zone_size_bytes\{zone="rt"\} 8388608
+# HELP rtdash_zone_used_bytes Bytes of the zone in use\.
+# TYPE rtdash_zone_used_bytes gauge
+rtdash_zone_used_bytes\{zone="rt"\} \d+
+# HELP rtdash_zone_tools Tools in the zone\.
+# TYPE rtdash_zone_tools gauge
+rtdash_zone_tools\{zone="rt"\} 0
+# HELP rtdash_zone_max_tools Tools the zone has room for\.
+# TYPE rtdash_zone_max_tools gauge
+rtdash_zone_max_tools\{zone="rt"\} [1-9]\d*
+# HELP rtdash_zone_events_accepted_total Events recorded\.
+# TYPE rtdash_zone_events_accepted_total counter
+rtdash_zone_events_accepted_total\{zone="rt"\} 0
+# HELP rtdash_zone_requests_rejected_total Ingest requests refused with 400 or 413\.
+# TYPE rtdash_zone_requests_rejected_total counter
+rtdash_zone_requests_rejected_total\{zone="rt"\} 0
+# HELP rtdash_zone_requests_refused_total Ingest requests refused with 507, the zone being full\.
+# TYPE rtdash_zone_requests_refused_total counter
+rtdash_zone_requests_refused_total\{zone="rt"\} 0
+# HELP rtdash_zone_start_time_seconds When the zone's data started, in epoch seconds\.
+# TYPE rtdash_zone_start_time_seconds gauge
+rtdash_zone_start_time_seconds\{zone="rt"\} \d{10}
+# HELP rtdash_events_total Events recorded, by tool and type\.
+# TYPE rtdash_events_total counter
+# HELP rtdash_events_flagged_total Events recorded with flag true, by tool and type\.
+# TYPE rtdash_events_flagged_total counter
+# HELP rtdash_tool_level Last value written to a tool's gauge\.
+# TYPE rtdash_tool_level gauge
+# HELP rtdash_tool_last_event_time_seconds When a tool last recorded an event, in epoch seconds\.
+# TYPE rtdash_tool_last_event_time_seconds gauge
+# HELP rtdash_value The "value" of a tool's events; quantiles from a log-scale histogram\.
+# TYPE rtdash_value summary
+\z}
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: counts, flags, gauges and values of each tool; a rejected request counts
+--- request eval
+["POST /ingest\n" . '[{"tool":"M","type":"borrow","user":"a","value":10,"flag":true},{"tool":"M","type":"borrow","value":30},{"tool":"M","type":"return"},{"tool":"N","type":"failure","gauges":{"in_use":3,"total":10.5}}]',
+ "POST /ingest\n{\"tool\":1}",
+ "GET /metrics"]
+--- error_code eval
+[202, 400, 200]
+--- response_body_like eval
+['^\{"accepted":4\}$',
+ 'must be a string',
+ qr{
+rtdash_zone_tools\{zone="rt"\} 2
+.*
+rtdash_zone_events_accepted_total\{zone="rt"\} 4
+.*
+rtdash_zone_requests_rejected_total\{zone="rt"\} 1
+.*
+# TYPE rtdash_events_total counter
+rtdash_events_total\{zone="rt",tool="M",type="borrow"\} 2
+rtdash_events_total\{zone="rt",tool="M",type="return"\} 1
+rtdash_events_total\{zone="rt",tool="N",type="failure"\} 1
+# HELP rtdash_events_flagged_total [^\n]+
+# TYPE rtdash_events_flagged_total counter
+rtdash_events_flagged_total\{zone="rt",tool="M",type="borrow"\} 1
+rtdash_events_flagged_total\{zone="rt",tool="M",type="return"\} 0
+rtdash_events_flagged_total\{zone="rt",tool="N",type="failure"\} 0
+# HELP rtdash_tool_level [^\n]+
+# TYPE rtdash_tool_level gauge
+rtdash_tool_level\{zone="rt",tool="N",name="in_use"\} 3
+rtdash_tool_level\{zone="rt",tool="N",name="total"\} 10\.5
+# HELP rtdash_tool_last_event_time_seconds [^\n]+
+# TYPE rtdash_tool_last_event_time_seconds gauge
+rtdash_tool_last_event_time_seconds\{zone="rt",tool="M"\} \d{10}(\.\d+)?
+rtdash_tool_last_event_time_seconds\{zone="rt",tool="N"\} \d{10}(\.\d+)?
+# HELP rtdash_value [^\n]+
+# TYPE rtdash_value summary
+rtdash_value\{zone="rt",tool="M",quantile="0\.5"\} (9|1\d|2\d|3[0-2])(\.\d+)?
+rtdash_value\{zone="rt",tool="M",quantile="0\.95"\} (2[89]|3[0-2])(\.\d+)?
+rtdash_value\{zone="rt",tool="M",quantile="0\.99"\} (2[89]|3[0-2])(\.\d+)?
+rtdash_value_sum\{zone="rt",tool="M"\} 40
+rtdash_value_count\{zone="rt",tool="M"\} 2
+rtdash_value\{zone="rt",tool="N",quantile="0\.5"\} NaN
+rtdash_value\{zone="rt",tool="N",quantile="0\.95"\} NaN
+rtdash_value\{zone="rt",tool="N",quantile="0\.99"\} NaN
+rtdash_value_sum\{zone="rt",tool="N"\} 0
+rtdash_value_count\{zone="rt",tool="N"\} 0
+\z}s]
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: label values escape backslash and double quote; UTF-8 passes as is
+--- request eval
+["POST /ingest\n" . '{"tool":"a\\\\b \"q\" </script> caf\u00e9","type":"x"}',
+ "GET /metrics"]
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\{"accepted":1\}$',
+ qr{\nrtdash_events_total\{zone="rt",tool="a\\\\b \\"q\\" </script> caf\x{c3}\x{a9}",type="x"\} 1\n}]
+
+
+
+=== TEST 4: HEAD gets the headers only
+--- request
+HEAD /metrics
+--- error_code: 200
+--- response_headers
+Content-Type: text/plain; version=0.0.4; charset=utf-8
+--- response_body
+
+
+
+=== TEST 5: only GET and HEAD
+--- request
+POST /metrics
+x
+--- error_code: 405
+--- response_headers
+Allow: GET, HEAD
+--- response_body
+{"error":"method not allowed, use GET"}
