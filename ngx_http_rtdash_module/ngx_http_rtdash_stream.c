@@ -8,6 +8,11 @@
  * buffer that every subscriber of the group sends.  A subscriber still
  * sending its previous frame skips frames and gets a snapshot once it
  * drains.
+ *
+ * Once its first frame has gone out, an HTTP/1.x subscriber leaves the
+ * request behind: the request is logged and freed (its pool is most of
+ * what a subscriber would hold), and the connection sends the frames
+ * itself, chunked as the response began, until the stream ends.
  */
 
 
@@ -42,7 +47,9 @@ typedef struct {
 
 typedef struct {
     ngx_queue_t                  queue;       /* in the group */
-    ngx_http_request_t          *request;
+    ngx_http_request_t          *request;     /* NULL once detached */
+    ngx_connection_t            *connection;
+    ngx_pool_cleanup_t          *cleanup;     /* in the request's pool */
     ngx_http_rtdash_stream_t    *stream;
     ngx_http_rtdash_group_t     *group;
     ngx_http_rtdash_frame_t     *frame;       /* being sent */
@@ -52,11 +59,23 @@ typedef struct {
     ngx_uint_t                   max_frames;
     ngx_uint_t                   window;
     ngx_msec_t                   last_frame;
+    ngx_msec_t                   send_timeout;
     uint64_t                     since;       /* resume point */
+
+    /* detached: chunk-size line, frame, CRLF; what is left to send */
+    ngx_chain_t                 *pending;
+    ngx_chain_t                  chain[3];
+    ngx_buf_t                    head;
+    ngx_buf_t                    tail;
+    u_char                       size[NGX_OFF_T_LEN + 2];
+
     unsigned                     connected:1;
     unsigned                     snapshot:1;
     unsigned                     finish:1;
     unsigned                     done:1;
+    unsigned                     detached:1;
+    unsigned                     chunked:1;
+    unsigned                     closing:1;
 } ngx_http_rtdash_sub_t;
 
 
@@ -122,6 +141,12 @@ static ngx_int_t ngx_http_rtdash_sub_send(ngx_http_rtdash_sub_t *sub,
     ngx_http_rtdash_frame_t *frame, ngx_uint_t data);
 static void ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub);
 static void ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub,
+    ngx_int_t rc);
+static void ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub);
+static ngx_int_t ngx_http_rtdash_conn_flush(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_conn_write(ngx_event_t *wev);
+static void ngx_http_rtdash_conn_read(ngx_event_t *rev);
 static void ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub,
     uint64_t since);
 static void ngx_http_rtdash_frame_release(ngx_http_rtdash_frame_t *frame);
@@ -179,7 +204,7 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     uint64_t                     since;
     ngx_int_t                    rc;
     ngx_str_t                   *v, *lei;
-    ngx_uint_t                   events, i, resume;
+    ngx_uint_t                   events, window, frames, i, resume;
     ngx_array_t                  tools, last;
     ngx_table_elt_t             *h;
     ngx_pool_cleanup_t          *cln;
@@ -214,11 +239,6 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
                                           -1, -1);
     }
 
-    sub = ngx_pcalloc(r->pool, sizeof(ngx_http_rtdash_sub_t));
-    if (sub == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     if (ngx_http_rtdash_arg(r, "tool", &tools) != NGX_OK
         || ngx_http_rtdash_arg(r, "last_event_id", &last) != NGX_OK)
     {
@@ -237,11 +257,11 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_rtdash_arg_uint(r, "window", 3600, st->ctx->retention,
-                                 &sub->window) != NGX_OK
+                                 &window) != NGX_OK
         || ngx_http_rtdash_arg_uint(r, "events", 50, st->ctx->nevents,
                                     &events) != NGX_OK
         || ngx_http_rtdash_arg_uint(r, "frames", 0, NGX_MAX_INT_T_VALUE,
-                                    &sub->max_frames) != NGX_OK)
+                                    &frames) != NGX_OK)
     {
         return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
                                           "\"window\", \"events\" and "
@@ -249,8 +269,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
                                           -1, -1);
     }
 
-    if (sub->window < 60) {
-        sub->window = 60;
+    if (window < 60) {
+        window = 60;
     }
 
     /* Last-Event-ID header, or last_event_id= for clients without it */
@@ -281,6 +301,20 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         resume = (p == lei->data + lei->len);
     }
 
+    /*
+     * In the connection's pool, it outlives the request (see the top);
+     * allocated once the request is known good, so that bad requests on
+     * a keep-alive connection do not pile subscribers up there.
+     */
+
+    sub = ngx_pcalloc(r->connection->pool, sizeof(ngx_http_rtdash_sub_t));
+    if (sub == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sub->window = window;
+    sub->max_frames = frames;
+
     /* the cleanup first: once in a group, the subscriber must leave it */
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -294,6 +328,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     }
 
     sub->request = r;
+    sub->connection = r->connection;
+    sub->cleanup = cln;
     sub->stream = st;
     sub->out.buf = &sub->buf;
     sub->out.next = NULL;
@@ -600,17 +636,21 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
                 return;
             }
 
+            /* a subscriber that fails may free itself and its group */
+
             for (q = ngx_queue_head(&st->groups);
                  q != ngx_queue_sentinel(&st->groups);
-                 q = ngx_queue_next(q))
+                 q = next)
             {
+                next = ngx_queue_next(q);
                 g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
 
                 for (sq = ngx_queue_head(&g->subs);
                      sq != ngx_queue_sentinel(&g->subs);
-                     sq = ngx_queue_next(sq))
+                     /* void */)
                 {
                     sub = ngx_queue_data(sq, ngx_http_rtdash_sub_t, queue);
+                    sq = ngx_queue_next(sq);
 
                     if (sub->frame == NULL && !sub->done && sub->connected)
                     {
@@ -705,7 +745,7 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
     }
 
     if (frame == NULL) {
-        ngx_http_finalize_request(sub->request, NGX_ERROR);
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
         return;
     }
 
@@ -730,9 +770,6 @@ ngx_http_rtdash_sub_send(ngx_http_rtdash_sub_t *sub,
     ngx_http_request_t        *r;
     ngx_http_core_loc_conf_t  *clcf;
 
-    r = sub->request;
-    c = r->connection;
-
     sub->frame = frame;
     frame->refs++;
 
@@ -750,13 +787,33 @@ ngx_http_rtdash_sub_send(ngx_http_rtdash_sub_t *sub,
     b->memory = 1;
     b->flush = 1;
 
+    if (sub->detached) {
+        sub->chain[1].buf = b;
+
+        if (sub->chunked) {
+            sub->head.pos = sub->size;
+            sub->head.last = ngx_sprintf(sub->size, "%xz" CRLF, frame->len);
+            sub->tail.pos = (u_char *) CRLF;
+            sub->tail.last = sub->tail.pos + 2;
+            sub->pending = &sub->chain[0];
+
+        } else {
+            sub->pending = &sub->chain[1];
+            sub->chain[1].next = NULL;
+        }
+
+        return ngx_http_rtdash_conn_flush(sub);
+    }
+
+    r = sub->request;
+    c = r->connection;
+
     sub->out.next = NULL;
 
     rc = ngx_http_output_filter(r, &sub->out);
 
     if (rc == NGX_ERROR || c->error) {
-        sub->done = 1;
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
         return NGX_ERROR;
     }
 
@@ -772,8 +829,7 @@ ngx_http_rtdash_sub_send(ngx_http_rtdash_sub_t *sub,
     }
 
     if (ngx_handle_write_event(c->write, clcf->send_lowat) != NGX_OK) {
-        sub->done = 1;
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
         return NGX_ERROR;
     }
 
@@ -803,8 +859,7 @@ ngx_http_rtdash_stream_write(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
                       "rtdash: stream client timed out");
         c->timedout = 1;
-        sub->done = 1;
-        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        ngx_http_rtdash_sub_close(sub, NGX_HTTP_REQUEST_TIME_OUT);
         return;
     }
 
@@ -819,8 +874,7 @@ ngx_http_rtdash_stream_write(ngx_http_request_t *r)
     rc = ngx_http_output_filter(r, NULL);
 
     if (rc == NGX_ERROR || c->error) {
-        sub->done = 1;
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
         return;
     }
 
@@ -840,8 +894,7 @@ ngx_http_rtdash_stream_write(ngx_http_request_t *r)
     }
 
     if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-        sub->done = 1;
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
     }
 }
 
@@ -859,12 +912,18 @@ ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
         return;
     }
 
+    if (!sub->detached) {
+        ngx_http_rtdash_sub_detach(sub);
+    }
+
     if (sub->snapshot) {
         /* it skipped frames while it was slow: start it over */
         ngx_http_rtdash_sub_snapshot(sub, (uint64_t) -1);
     }
 }
 
+
+/* the end of the stream: the last chunk, and the connection closes */
 
 static void
 ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
@@ -876,6 +935,21 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
         return;
     }
 
+    if (sub->detached) {
+        if (!sub->chunked) {
+            ngx_http_rtdash_sub_close(sub, NGX_OK);
+            return;
+        }
+
+        sub->closing = 1;
+        sub->tail.pos = (u_char *) "0" CRLF CRLF;
+        sub->tail.last = sub->tail.pos + 5;
+        sub->pending = &sub->chain[2];
+
+        (void) ngx_http_rtdash_conn_flush(sub);
+        return;
+    }
+
     sub->done = 1;
     r = sub->request;
 
@@ -884,6 +958,227 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
     r->write_event_handler = ngx_http_request_empty_handler;
 
     ngx_http_finalize_request(r, rc == NGX_ERROR ? NGX_ERROR : NGX_OK);
+}
+
+
+/* the request finalized, or the detached connection closed: sub is gone */
+
+static void
+ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
+{
+    if (sub->detached) {
+        sub->done = 1;
+        ngx_http_close_connection(sub->connection);
+        return;
+    }
+
+    sub->done = 1;
+    ngx_http_finalize_request(sub->request, rc);
+}
+
+
+/*
+ * The request is logged and freed; the connection, its pool and the
+ * subscriber in it stay.  Only a plain HTTP/1.x response whose first
+ * frame has gone out whole, with nothing held by a filter, is detached;
+ * any other goes on through the filters.
+ */
+
+static void
+ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
+{
+    ngx_buf_t                 *b;
+    ngx_connection_t          *c;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_request_t        *r;
+    ngx_http_log_ctx_t        *ctx;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    r = sub->request;
+    c = r->connection;
+
+    if (r->http_version >= NGX_HTTP_VERSION_20
+        || r != r->main
+        || r->out
+        || r->buffered
+        || r->postponed
+        || c->buffered
+        || r->limit_rate
+        || r->headers_out.content_encoding
+        || r->header_only)
+    {
+        return;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, 0);
+    if (cln == NULL) {
+        return;
+    }
+
+    cln->handler = ngx_http_rtdash_stream_cleanup;
+    cln->data = sub;
+    sub->cleanup->handler = NULL;
+    sub->cleanup = cln;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    sub->send_timeout = clcf->send_timeout;
+    sub->chunked = r->chunked;
+    sub->request = NULL;
+    sub->detached = 1;
+
+    sub->head.memory = 1;
+    sub->tail.memory = 1;
+    sub->tail.flush = 1;
+    sub->chain[0].buf = &sub->head;
+    sub->chain[0].next = &sub->chain[1];
+    sub->chain[1].buf = &sub->buf;
+    sub->chain[1].next = &sub->chain[2];
+    sub->chain[2].buf = &sub->tail;
+    sub->chain[2].next = NULL;
+
+    if (c->write->timer_set) {
+        ngx_del_timer(c->write);
+    }
+
+    ngx_http_free_request(r, 0);
+
+    /*
+     * c->destroyed, set by ngx_http_free_request(), stays: nginx's
+     * request handler on the stack must not look at c->data again.
+     */
+
+    c->data = sub;
+    c->read->handler = ngx_http_rtdash_conn_read;
+    c->write->handler = ngx_http_rtdash_conn_write;
+    c->log->action = "sending events";
+
+    ctx = c->log->data;
+    ctx->current_request = NULL;
+
+    /* the request's header buffer: nothing is read from it any more */
+
+    b = c->buffer;
+
+    if (b && b->start && ngx_pfree(c->pool, b->start) == NGX_OK) {
+        b->start = NULL;
+        b->pos = NULL;
+        b->last = NULL;
+        b->end = NULL;
+    }
+
+    if (c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+}
+
+
+/* a detached subscriber sends what is pending; it may be freed here */
+
+static ngx_int_t
+ngx_http_rtdash_conn_flush(ngx_http_rtdash_sub_t *sub)
+{
+    ngx_chain_t       *cl;
+    ngx_connection_t  *c;
+
+    c = sub->connection;
+
+    cl = c->send_chain(c, sub->pending, 0);
+
+    if (cl == NGX_CHAIN_ERROR) {
+        c->error = 1;
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+        return NGX_ERROR;
+    }
+
+    sub->pending = cl;
+
+    if (cl == NULL) {
+        if (c->write->timer_set) {
+            ngx_del_timer(c->write);
+        }
+
+        if (sub->closing) {
+            ngx_http_rtdash_sub_close(sub, NGX_OK);
+            return NGX_OK;
+        }
+
+        ngx_http_rtdash_sub_drained(sub);
+        return NGX_OK;
+    }
+
+    if (!c->write->timer_set) {
+        ngx_add_timer(c->write, sub->send_timeout);
+    }
+
+    if (ngx_handle_write_event(c->write, 0) != NGX_OK) {
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtdash_conn_write(ngx_event_t *wev)
+{
+    ngx_connection_t       *c;
+    ngx_http_rtdash_sub_t  *sub;
+
+    c = wev->data;
+    sub = c->data;
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "rtdash: stream client timed out");
+        c->timedout = 1;
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+        return;
+    }
+
+    if (sub->pending) {
+        (void) ngx_http_rtdash_conn_flush(sub);
+    }
+}
+
+
+/* what a client sends now is read and dropped; its close ends the stream */
+
+static void
+ngx_http_rtdash_conn_read(ngx_event_t *rev)
+{
+    u_char                  buf[256];
+    ssize_t                 n;
+    ngx_connection_t       *c;
+    ngx_http_rtdash_sub_t  *sub;
+
+    c = rev->data;
+    sub = c->data;
+
+    if (c->close) {
+        /* worker_shutdown_timeout, or a worker out of connections */
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            c->error = 1;
+            ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+    }
 }
 
 

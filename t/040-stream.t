@@ -138,3 +138,25 @@ GET /stream
 {"error":"too many stream clients"}
 --- error_log
 rtdash: rtdash_stream_max_clients 0 reached
+
+
+
+=== TEST 9: a client that goes away frees its place at once
+--- config
+    location = /stream {
+        rtdash_stream rt;
+        rtdash_stream_max_clients 1;
+    }
+--- request eval
+["GET /stream HTTP/1.0",
+ [{value => "GET /stream?frames=1", delay_before => 0.3}]]
+--- abort
+--- timeout: 1
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+['^retry: 2000\nid: \d+\nevent: snapshot\ndata: [^\n]+\n\n$',
+ '^retry: 2000\nid: \d+\nevent: snapshot\ndata: [^\n]+\n\n$']
+--- no_error_log
+[error]
+[alert]
