@@ -941,6 +941,9 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
             return;
         }
 
+        /* nothing is sent after the last chunk: done for the loops */
+
+        sub->done = 1;
         sub->closing = 1;
         sub->tail.pos = (u_char *) "0" CRLF CRLF;
         sub->tail.last = sub->tail.pos + 5;
