@@ -1008,9 +1008,22 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
         || c->buffered
         || r->limit_rate
         || r->headers_out.content_encoding
-        || r->header_only)
+        || r->header_only
+        || r->cleanup)
     {
         return;
+    }
+
+    /*
+     * Another module's cleanup in the request's pool means it holds
+     * something for as long as the request lives (limit_conn counts the
+     * connection until then): such a request stays.
+     */
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln != sub->cleanup && cln->handler) {
+            return;
+        }
     }
 
     cln = ngx_pool_cleanup_add(c->pool, 0);

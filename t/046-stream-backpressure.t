@@ -4,7 +4,9 @@
 # receive buffer is 4k too:
 #  - a client that stops reading skips frames and, once it drains, gets a
 #    new snapshot;
-#  - a client that never reads again is closed after send_timeout.
+#  - a client that never reads again is closed after send_timeout;
+#  - limit_conn still counts a stream for as long as it is open (a
+#    request another module holds something for is not detached).
 # It needs TEST_NGINX_LOAD_MODULES (the .so) like the other suites.
 use strict;
 use warnings;
@@ -39,11 +41,13 @@ http {
     access_log off;
     client_body_temp_path body;
     rtdash_zone rt:16m retention=1h events=500;
+    limit_conn_zone \$binary_remote_addr zone=perip:1m;
     server {
         listen 127.0.0.1:$port sndbuf=4k;
         send_timeout 3s;
         location = /ingest { rtdash_ingest rt; }
         location = /stream { rtdash_stream rt; rtdash_stream_interval 50ms; }
+        location = /limited { limit_conn perip 1; rtdash_stream rt; }
     }
 }
 CONF
@@ -82,10 +86,12 @@ sub load {
 }
 
 sub client {
+    my ($path) = @_;
+    $path ||= '/stream?events=500';
     my $s = IO::Socket::INET->new(Proto => 'tcp') or die $!;
     setsockopt($s, SOL_SOCKET, SO_RCVBUF, 4096) or die $!;
     $s->connect(pack_sockaddr_in($port, inet_aton('127.0.0.1'))) or die $!;
-    print $s "GET /stream?events=500 HTTP/1.1\r\nHost: t\r\n\r\n";
+    print $s "GET $path HTTP/1.1\r\nHost: t\r\n\r\n";
     return $s;
 }
 
@@ -132,6 +138,26 @@ sub drain {
     my ($data, $closed) = drain($s, 3);
     ok($closed, "a client that reads nothing is closed after send_timeout");
     close $s;
+}
+
+# 3. limit_conn counts an open stream until it ends
+{
+    my $a = client('/limited');
+    my ($first) = drain($a, 0.5);
+    like($first, qr{^HTTP/1\.1 200 .*event: snapshot}s, "the first stream is open");
+
+    my $b = client('/limited');
+    my ($second, $closed) = drain($b, 1);
+    like($second, qr{^HTTP/1\.1 503 }, "limit_conn refuses a second one while it is");
+    close $b;
+
+    close $a;
+    sleep 0.3;
+
+    my $c = client('/limited?frames=1');
+    my ($third) = drain($c, 1);
+    like($third, qr{^HTTP/1\.1 200 .*event: snapshot}s, "and admits one once it has ended");
+    close $c;
 }
 
 open my $log, '<', "$prefix/logs/error.log" or die $!;
