@@ -55,6 +55,8 @@ static ngx_uint_t ngx_http_rtdash_prefers_minimal(ngx_http_request_t *r);
 
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtdash_record(ngx_http_rtdash_batch_t *b,
+    ngx_pool_t *pool, double now);
 static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
 static ngx_int_t ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b);
 static ngx_int_t ngx_http_rtdash_type_locked(ngx_http_rtdash_batch_t *b,
@@ -349,10 +351,8 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     ngx_int_t                    rc;
     ngx_uint_t                   i;
     ngx_http_rtdash_out_t        o;
-    ngx_http_rtdash_prep_t      *pr;
     ngx_http_rtdash_parse_t     *p;
     ngx_http_rtdash_batch_t      b;
-    ngx_http_rtdash_event_in_t  *ev;
     ngx_http_rtdash_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
@@ -479,51 +479,13 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
                           NULL, p->line, p->offset);
     }
 
-    /* everything that needs no lock: hashes, histogram bins, user bits */
+    rc = ngx_http_rtdash_record(&b, r->pool, now);
 
-    for (i = 0; i < p->nevents; i++) {
-        ev = &p->events[i];
-        pr = &b.prep[i];
-
-        /* a batch is mostly one tool: hash a name only when it changes */
-
-        if (i > 0 && ev->tool_len == ev[-1].tool_len
-            && ngx_memcmp(ev->tool, ev[-1].tool, ev->tool_len) == 0)
-        {
-            pr->hash = pr[-1].hash;
-
-        } else {
-            pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
-        }
-
-        pr->bin = ev->has_value ? ngx_http_rtdash_hist_bin(ev->value) : 0;
-        pr->userbit = ev->user_len
-                      ? ngx_http_rtdash_user_bit(ev->user, ev->user_len)
-                      : 0;
-        pr->node = NULL;
-    }
-
-    if (ngx_array_init(&b.created, r->pool, 4, sizeof(void *)) != NGX_OK
-        || ngx_array_init(&b.undo, r->pool, 4,
-                          sizeof(ngx_http_rtdash_undo_t))
-           != NGX_OK)
-    {
+    if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_shmtx_lock(&b.ctx->shpool->mutex);
-
-    rc = ngx_http_rtdash_resolve_locked(&b);
-
-    if (rc != NGX_OK) {
-        ngx_http_rtdash_undo_locked(&b);
-        b.ctx->sh->refused++;
-        ngx_shmtx_unlock(&b.ctx->shpool->mutex);
-
-        if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
+    if (rc == NGX_DECLINED) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "rtdash zone \"%V\": %s \"%V\", request refused",
                       &b.ctx->name, b.error, &b.arg);
@@ -531,10 +493,6 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
         return ngx_http_rtdash_send_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
                                           b.error, &b.arg, -1, -1);
     }
-
-    ngx_http_rtdash_apply_locked(&b, now);
-
-    ngx_shmtx_unlock(&b.ctx->shpool->mutex);
 
     if (ngx_http_rtdash_prefers_minimal(r)) {
         if (ngx_http_rtdash_add_header(r, "Preference-Applied",
@@ -557,6 +515,110 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_ACCEPTED, &o);
+}
+
+
+/*
+ * Record the parsed events of a batch: what needs no lock first (hashes,
+ * histogram bins, user bits), then one lock to resolve tools, types and
+ * gauge slots and to apply.  NGX_DECLINED: something did not fit
+ * (b->error, b->arg), nothing was applied.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_record(ngx_http_rtdash_batch_t *b, ngx_pool_t *pool,
+    double now)
+{
+    ngx_int_t                    rc;
+    ngx_uint_t                   i;
+    ngx_http_rtdash_prep_t      *pr;
+    ngx_http_rtdash_parse_t     *p;
+    ngx_http_rtdash_event_in_t  *ev;
+
+    p = b->p;
+
+    for (i = 0; i < p->nevents; i++) {
+        ev = &p->events[i];
+        pr = &b->prep[i];
+
+        /* a batch is mostly one tool: hash a name only when it changes */
+
+        if (i > 0 && ev->tool_len == ev[-1].tool_len
+            && ngx_memcmp(ev->tool, ev[-1].tool, ev->tool_len) == 0)
+        {
+            pr->hash = pr[-1].hash;
+
+        } else {
+            pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
+        }
+
+        pr->bin = ev->has_value ? ngx_http_rtdash_hist_bin(ev->value) : 0;
+        pr->userbit = ev->user_len
+                      ? ngx_http_rtdash_user_bit(ev->user, ev->user_len)
+                      : 0;
+        pr->node = NULL;
+    }
+
+    if (ngx_array_init(&b->created, pool, 4, sizeof(void *)) != NGX_OK
+        || ngx_array_init(&b->undo, pool, 4, sizeof(ngx_http_rtdash_undo_t))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&b->ctx->shpool->mutex);
+
+    rc = ngx_http_rtdash_resolve_locked(b);
+
+    if (rc != NGX_OK) {
+        ngx_http_rtdash_undo_locked(b);
+        b->ctx->sh->refused++;
+        ngx_shmtx_unlock(&b->ctx->shpool->mutex);
+
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_DECLINED;
+    }
+
+    ngx_http_rtdash_apply_locked(b, now);
+
+    ngx_shmtx_unlock(&b->ctx->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+/* one event of nginx's own traffic (rtdash_log), recorded alone */
+
+ngx_int_t
+ngx_http_rtdash_record_event(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_event_in_t *ev, double now,
+    const char **error, ngx_str_t *arg)
+{
+    u_char                   gslot[1];
+    ngx_int_t                rc;
+    ngx_http_rtdash_prep_t   prep;
+    ngx_http_rtdash_parse_t  p;
+    ngx_http_rtdash_batch_t  b;
+
+    ngx_memzero(&p, sizeof(ngx_http_rtdash_parse_t));
+    ngx_memzero(&b, sizeof(ngx_http_rtdash_batch_t));
+
+    p.events = ev;
+    p.nevents = 1;
+    p.now = now;
+
+    b.ctx = ctx;
+    b.p = &p;
+    b.prep = &prep;
+    b.gslot = gslot;
+
+    rc = ngx_http_rtdash_record(&b, r->pool, now);
+
+    if (rc == NGX_DECLINED) {
+        *error = b.error;
+        *arg = b.arg;
+    }
+
+    return rc;
 }
 
 

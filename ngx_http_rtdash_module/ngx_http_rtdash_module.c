@@ -7,6 +7,7 @@
 #include "ngx_http_rtdash_module.h"
 
 
+static ngx_int_t ngx_http_rtdash_init(ngx_conf_t *cf);
 static void *ngx_http_rtdash_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent,
@@ -69,6 +70,13 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
       NGX_HTTP_RTDASH_DASHBOARD,
       NULL },
 
+    { ngx_string("rtdash_log"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_log_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("rtdash_stream_interval"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -96,7 +104,7 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
 
 static ngx_http_module_t  ngx_http_rtdash_module_ctx = {
     NULL,                                  /* preconfiguration */
-    ngx_http_rtdash_ingest_init,           /* postconfiguration */
+    ngx_http_rtdash_init,                  /* postconfiguration */
 
     ngx_http_rtdash_create_main_conf,      /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -123,6 +131,19 @@ ngx_module_t  ngx_http_rtdash_module = {
     ngx_http_rtdash_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/* the ingest body filter and the log-phase handler of rtdash_log */
+
+static ngx_int_t
+ngx_http_rtdash_init(ngx_conf_t *cf)
+{
+    if (ngx_http_rtdash_ingest_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_rtdash_log_init(cf);
+}
 
 
 static void *
@@ -175,6 +196,7 @@ ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf)
     conf->max_clients = NGX_CONF_UNSET_UINT;
     conf->warn = NGX_CONF_UNSET_UINT;
     conf->crit = NGX_CONF_UNSET_UINT;
+    conf->logs = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -197,6 +219,7 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->crit, prev->crit, 30);
     ngx_conf_merge_str_value(conf->stream_url, prev->stream_url, "stream");
     ngx_conf_merge_str_value(conf->stats_url, prev->stats_url, "stats");
+    ngx_conf_merge_ptr_value(conf->logs, prev->logs, NULL);
 
     /*
      * An ingest location enforces client_max_body_size itself, so that

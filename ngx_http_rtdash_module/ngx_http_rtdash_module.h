@@ -173,6 +173,7 @@ typedef enum {
 
 
 typedef struct ngx_http_rtdash_stream_s  ngx_http_rtdash_stream_t;
+typedef struct ngx_http_rtdash_log_s     ngx_http_rtdash_log_t;
 
 
 /* a worker's memory for the arrays of one ingest request, reused */
@@ -202,6 +203,7 @@ typedef struct {
     ngx_str_t                   stats_url;
     ngx_uint_t                  warn;
     ngx_uint_t                  crit;
+    ngx_array_t                *logs;          /* rtdash_log entries */
 } ngx_http_rtdash_loc_conf_t;
 
 
@@ -293,6 +295,14 @@ ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_ingest_init(ngx_conf_t *cf);
 void *ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size);
+ngx_int_t ngx_http_rtdash_record_event(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_event_in_t *ev, double now,
+    const char **error, ngx_str_t *arg);
+
+/* rtdash_log */
+ngx_int_t ngx_http_rtdash_log_init(ngx_conf_t *cf);
+char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 /* stats */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
