@@ -24,7 +24,8 @@ static void ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm,
     const char *metric, ngx_http_rtdash_summary_t *s);
 static void ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o,
     const char *name, const u_char *value, size_t len);
-static void ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v);
+static void ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v,
+    int digits);
 static void ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
     ngx_uint_t flagged);
@@ -150,8 +151,10 @@ ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o, const char *name,
 }
 
 
+/* a sample's value: NaN as the format spells it, else as JSON numbers */
+
 static void
-ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v)
+ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v, int digits)
 {
     ngx_http_rtdash_out_lit(o, " ");
 
@@ -160,7 +163,7 @@ ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v)
         return;
     }
 
-    ngx_http_rtdash_out_num(o, v);
+    ngx_http_rtdash_out_num_g(o, v, digits);
     ngx_http_rtdash_out_lit(o, "\n");
 }
 
@@ -278,7 +281,7 @@ ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm)
             ngx_http_rtdash_out_lit(pm->o, ",");
             ngx_http_rtdash_prom_label(pm->o, "name", g->name, g->len);
             ngx_http_rtdash_out_lit(pm->o, "}");
-            ngx_http_rtdash_prom_value(pm->o, g->value);
+            ngx_http_rtdash_prom_value(pm->o, g->value, 15);
         }
     }
 
@@ -291,7 +294,7 @@ ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm)
         ngx_http_rtdash_prom_labels(pm, "rtdash_tool_last_event_time_seconds",
                                     &pm->s[i]);
         ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, pm->s[i].updated);
+        ngx_http_rtdash_prom_value(pm->o, pm->s[i].updated, 13);
     }
 }
 
@@ -330,15 +333,17 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
             ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q].label,
                                     ngx_strlen(quantiles[q].label));
             ngx_http_rtdash_out_lit(pm->o, "\"}");
+            /* 4 digits, as stats: the histogram is not finer */
+
             ngx_http_rtdash_prom_value(pm->o,
                            vs->count
                            ? ngx_http_rtdash_percentile(vs, quantiles[q].q)
-                           : nan);
+                           : nan, 4);
         }
 
         ngx_http_rtdash_prom_labels(pm, "rtdash_value_sum", s);
         ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, vs->sum);
+        ngx_http_rtdash_prom_value(pm->o, vs->sum, 15);
 
         ngx_http_rtdash_prom_labels(pm, "rtdash_value_count", s);
         ngx_http_rtdash_out_lit(pm->o, "} ");
