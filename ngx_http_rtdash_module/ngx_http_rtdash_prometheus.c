@@ -8,6 +8,8 @@
 
 #include "ngx_http_rtdash_module.h"
 
+#include <math.h>
+
 
 typedef struct {
     ngx_http_rtdash_out_t      *o;
@@ -158,7 +160,7 @@ ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v, int digits)
 {
     ngx_http_rtdash_out_lit(o, " ");
 
-    if (v != v) {
+    if (isnan(v)) {
         ngx_http_rtdash_out_lit(o, "NaN\n");
         return;
     }
@@ -304,7 +306,6 @@ ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm)
 static void
 ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
 {
-    double                      nan;
     ngx_uint_t                  i, q;
     ngx_http_rtdash_vstat_t    *vs;
     ngx_http_rtdash_summary_t  *s;
@@ -315,9 +316,6 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
     } quantiles[] = {
         { "0.5", 0.50 }, { "0.95", 0.95 }, { "0.99", 0.99 }
     };
-
-    nan = 0.0;
-    nan = nan / nan;
 
     ngx_http_rtdash_prom_family(pm, "rtdash_value", "summary",
                                 "The \"value\" of a tool's events; quantiles "
@@ -338,7 +336,7 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
             ngx_http_rtdash_prom_value(pm->o,
                            vs->count
                            ? ngx_http_rtdash_percentile(vs, quantiles[q].q)
-                           : nan, 4);
+                           : NAN, 4);
         }
 
         ngx_http_rtdash_prom_labels(pm, "rtdash_value_sum", s);
