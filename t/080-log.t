@@ -125,3 +125,24 @@ served
 qr/no room for tool "tool\d+", rtdash_log event dropped/
 --- grep_error_log_out eval
 qr/\Ano room for tool "tool\d+", rtdash_log event dropped\n\z/
+
+
+
+=== TEST 7: per upstream: the address as the tool, the status, the response time in ms
+--- config
+    location = /backend { return 200 "from backend\n"; }
+    location = /api {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend;
+        rtdash_log rt tool=$upstream_addr type=$upstream_status
+                   value=$upstream_response_time scale=1000;
+    }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["GET /api", "GET /api", "GET /stats"]
+--- error_code eval
+[200, 200, 200]
+--- response_body_like eval
+["from backend", "from backend",
+ '"tools":\[\{"name":"127\.0\.0\.1:\d+",[^]]*"totals":\{"200":2\},[^]]*"value":\{"count":2,"min":[0-9.]+,']
+--- no_error_log
+[error]
