@@ -74,6 +74,7 @@ typedef struct {
     unsigned                     finish:1;
     unsigned                     done:1;
     unsigned                     detached:1;
+    unsigned                     kept:1;      /* not detached, for good */
     unsigned                     chunked:1;
     unsigned                     closing:1;
 } ngx_http_rtdash_sub_t;
@@ -749,6 +750,12 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
         return;
     }
 
+    /* a tool of the filter is active: its rates are refreshed from now */
+
+    if (active) {
+        sub->group->active = 1;
+    }
+
     sub->snapshot = 0;
     sub->connected = 1;
 
@@ -912,7 +919,7 @@ ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
         return;
     }
 
-    if (!sub->detached) {
+    if (!sub->detached && !sub->kept) {
         ngx_http_rtdash_sub_detach(sub);
     }
 
@@ -969,13 +976,13 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
 static void
 ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
 {
+    sub->done = 1;
+
     if (sub->detached) {
-        sub->done = 1;
         ngx_http_close_connection(sub->connection);
         return;
     }
 
-    sub->done = 1;
     ngx_http_finalize_request(sub->request, rc);
 }
 
@@ -984,7 +991,7 @@ ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
  * The request is logged and freed; the connection, its pool and the
  * subscriber in it stay.  Only a plain HTTP/1.x response whose first
  * frame has gone out whole, with nothing held by a filter, is detached;
- * any other goes on through the filters.
+ * any other goes on through the filters, and is not looked at again.
  */
 
 static void
@@ -999,6 +1006,8 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
 
     r = sub->request;
     c = r->connection;
+
+    sub->kept = 1;
 
     if (r->http_version >= NGX_HTTP_VERSION_20
         || r != r->main
@@ -1030,6 +1039,8 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
     if (cln == NULL) {
         return;
     }
+
+    sub->kept = 0;
 
     cln->handler = ngx_http_rtdash_stream_cleanup;
     cln->data = sub;

@@ -160,3 +160,20 @@ rtdash: rtdash_stream_max_clients 0 reached
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 10: a client that joins after the news still gets the rate refreshes
+--- request eval
+["POST /ingest\n{\"tool\":\"A\",\"type\":\"borrow\"}",
+ "GET /stream?frames=2",
+ "GET /stream?frames=2"]
+--- error_code eval
+[202, 200, 200]
+--- timeout: 3
+--- response_body_like eval
+['^\{"accepted":1\}$',
+ '^retry: 2000\nid: 1\nevent: snapshot\ndata: [^\n]+\n\nid: 1\nevent: update\ndata: [^\n]+\n\n$',
+ '^retry: 2000\nid: 1\nevent: snapshot\ndata: [^\n]+\n\nid: 1\nevent: update\ndata: \{"seq":1,[^\n]*"rate_per_min":\{"borrow":1\}[^\n]*\n\n$']
+--- no_error_log
+[error]
