@@ -75,10 +75,7 @@ ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx, u_char *record)
     ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
     node->node.key = ngx_crc32_short(node->name, node->name_len);
 
-    ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
-    ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
-    ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
-    ctx->sh->ntools++;
+    ngx_http_rtdash_tool_insert_locked(ctx, node);
 
     if (node->seq > ctx->sh->seq) {
         ctx->sh->seq = node->seq;
@@ -539,6 +536,10 @@ ngx_http_rtdash_dump_timer(ngx_event_t *ev)
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     if (due) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "rtdash zone \"%V\": dump due, this worker writes it",
+                       &ctx->name);
+
         (void) ngx_http_rtdash_dump_write(ctx, ev->log);
     }
 

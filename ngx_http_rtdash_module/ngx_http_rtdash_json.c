@@ -1,7 +1,8 @@
 
 /*
  * rtdash: the JSON writer (a growing chain of buffers, correct string
- * escaping) and the JSON shapes shared by stats and the stream.
+ * escaping) and the JSON shapes shared by stats and the stream: the
+ * zone, the overview, a tool, a minute, a second, an event.
  */
 
 
@@ -202,173 +203,6 @@ void
 ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v)
 {
     ngx_http_rtdash_out_num_g(o, v, 15);
-}
-
-
-ngx_int_t
-ngx_http_rtdash_add_header(ngx_http_request_t *r, const char *key,
-    const char *value, ngx_table_elt_t **out)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-
-    if (out) {
-        *out = h;
-    }
-
-    return NGX_OK;
-}
-
-
-/* a request header by name, or NULL */
-
-ngx_table_elt_t *
-ngx_http_rtdash_header_in(ngx_http_request_t *r, const char *name)
-{
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    len = ngx_strlen(name);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
-}
-
-
-/* send what was written to o, whole, with its length */
-
-ngx_int_t
-ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_rtdash_out_t *o, const char *type)
-{
-    ngx_int_t     rc;
-    ngx_chain_t  *cl;
-
-    if (o->failed || o->first == NULL
-        || ngx_http_rtdash_add_header(r, "X-Content-Type-Options", "nosniff",
-                                      NULL)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = o->size;
-    r->headers_out.content_type.data = (u_char *) type;
-    r->headers_out.content_type.len = ngx_strlen(type);
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    for (cl = o->first; cl->next; cl = cl->next) { /* void */ }
-
-    cl->buf->last_buf = (r == r->main) ? 1 : 0;
-    cl->buf->last_in_chain = 1;
-
-    return ngx_http_output_filter(r, o->first);
-}
-
-
-ngx_int_t
-ngx_http_rtdash_send_json(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_rtdash_out_t *o)
-{
-    ngx_http_rtdash_out_lit(o, "\n");
-
-    return ngx_http_rtdash_send_out(r, status, o, "application/json");
-}
-
-
-ngx_int_t
-ngx_http_rtdash_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *msg, ngx_str_t *arg, ssize_t line, ssize_t offset)
-{
-    u_char                      *p, *text;
-    size_t                       len;
-    ngx_http_rtdash_out_t        o;
-    ngx_http_rtdash_loc_conf_t  *lcf;
-
-    len = ngx_strlen(msg);
-
-    text = ngx_pnalloc(r->pool, len + (arg ? arg->len + 3 : 0));
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(text, msg, len);
-
-    if (arg) {
-        *p++ = ' ';
-        *p++ = '"';
-        p = ngx_cpymem(p, arg->data, arg->len);
-        *p++ = '"';
-    }
-
-    ngx_http_rtdash_out_init(&o, r->pool, 256 + (p - text) * 6);
-
-    ngx_http_rtdash_out_lit(&o, "{\"error\":");
-    ngx_http_rtdash_out_str(&o, text, p - text);
-
-    if (line >= 0) {
-        ngx_http_rtdash_out_lit(&o, ",\"line\":");
-        ngx_http_rtdash_out_uint(&o, line);
-        ngx_http_rtdash_out_lit(&o, ",\"offset\":");
-        ngx_http_rtdash_out_uint(&o, offset);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "}");
-
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
-
-        if (ngx_http_rtdash_add_header(r, "Allow",
-                                       lcf->kind == NGX_HTTP_RTDASH_INGEST
-                                       ? "POST" : "GET, HEAD", NULL)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    return ngx_http_rtdash_send_json(r, status, &o);
 }
 
 
@@ -613,4 +447,118 @@ ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
     }
 
     ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+void
+ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
+    ngx_http_rtdash_minute_t *m, time_t t)
+{
+    ngx_uint_t                 g, first;
+    ngx_http_rtdash_vstat_t    empty;
+    ngx_http_rtdash_gstat_t   *gs;
+
+    ngx_http_rtdash_out_lit(o, "{\"t\":");
+    ngx_http_rtdash_out_uint(o, t);
+
+    if (m == NULL) {
+        ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{},"
+                                "\"users\":0,\"value\":");
+        empty.count = 0;
+        ngx_http_rtdash_json_vstat(o, &empty);
+        ngx_http_rtdash_out_lit(o, ",\"gauges\":{}}");
+        return;
+    }
+
+    ngx_http_rtdash_out_lit(o, ",\"counts\":");
+    ngx_http_rtdash_json_counts(o, zi, ngx_http_rtdash_minute_counts(m));
+    ngx_http_rtdash_out_lit(o, ",\"flagged\":");
+    ngx_http_rtdash_json_counts(o, zi,
+                                ngx_http_rtdash_minute_flagged(ctx, m));
+    ngx_http_rtdash_out_lit(o, ",\"users\":");
+    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_users_estimate(m->users));
+    ngx_http_rtdash_out_lit(o, ",\"value\":");
+    ngx_http_rtdash_json_vstat(o, &m->value);
+    ngx_http_rtdash_out_lit(o, ",\"gauges\":{");
+
+    gs = ngx_http_rtdash_minute_gstats(ctx, m);
+
+    for (g = 0, first = 1; g < ngauges; g++) {
+        if (!gs[g].set) {
+            continue;
+        }
+
+        if (!first) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        first = 0;
+
+        ngx_http_rtdash_out_str(o, names[g].name, names[g].len);
+        ngx_http_rtdash_out_lit(o, ":{\"min\":");
+        ngx_http_rtdash_out_num_g(o, gs[g].min, 7);
+        ngx_http_rtdash_out_lit(o, ",\"max\":");
+        ngx_http_rtdash_out_num_g(o, gs[g].max, 7);
+        ngx_http_rtdash_out_lit(o, ",\"last\":");
+        ngx_http_rtdash_out_num_g(o, gs[g].last, 7);
+        ngx_http_rtdash_out_lit(o, "}");
+    }
+
+    ngx_http_rtdash_out_lit(o, "}}");
+}
+
+
+void
+ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
+    time_t t)
+{
+    ngx_http_rtdash_out_lit(o, "{\"t\":");
+    ngx_http_rtdash_out_uint(o, t);
+
+    if (sec == NULL) {
+        ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{}}");
+        return;
+    }
+
+    ngx_http_rtdash_out_lit(o, ",\"counts\":");
+    ngx_http_rtdash_json_counts(o, zi, ngx_http_rtdash_second_counts(sec));
+    ngx_http_rtdash_out_lit(o, ",\"flagged\":");
+    ngx_http_rtdash_json_counts(o, zi,
+                                ngx_http_rtdash_second_flagged(ctx, sec));
+    ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+/*
+ * The overview: the time, the zone, the types and every tool's summary,
+ * as members of an object the caller opened (stats, stream frames).
+ */
+
+void
+ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    ngx_http_rtdash_out_lit(o, "\"now\":");
+    ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_now(), 13);
+    ngx_http_rtdash_out_lit(o, ",\"zone\":");
+    ngx_http_rtdash_json_zone(o, ctx, zi);
+    ngx_http_rtdash_out_lit(o, ",\"types\":");
+    ngx_http_rtdash_json_types(o, zi);
+    ngx_http_rtdash_out_lit(o, ",\"tools\":[");
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        ngx_http_rtdash_json_tool(o, zi, &s[i]);
+    }
+
+    ngx_http_rtdash_out_lit(o, "]");
 }

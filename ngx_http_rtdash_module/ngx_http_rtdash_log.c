@@ -28,6 +28,8 @@ struct ngx_http_rtdash_log_s {
 static ngx_int_t ngx_http_rtdash_log_handler(ngx_http_request_t *r);
 static void ngx_http_rtdash_log_one(ngx_http_request_t *r,
     ngx_http_rtdash_log_t *log, double now);
+static void ngx_http_rtdash_log_skip(ngx_http_request_t *r, const char *what,
+    ngx_str_t *v);
 static ngx_uint_t ngx_http_rtdash_log_true(ngx_str_t *v);
 static ngx_int_t ngx_http_rtdash_log_number(ngx_str_t *v, double *out);
 
@@ -224,8 +226,8 @@ ngx_http_rtdash_log_one(ngx_http_request_t *r, ngx_http_rtdash_log_t *log,
 {
     u_char                      *p;
     ngx_int_t                    rc;
-    ngx_str_t                    v, arg;
-    const char                  *error, *what;
+    ngx_str_t                    v;
+    ngx_http_rtdash_record_t     rec;
     ngx_http_rtdash_event_in_t   ev;
 
     static time_t                logged;
@@ -248,11 +250,10 @@ ngx_http_rtdash_log_one(ngx_http_request_t *r, ngx_http_rtdash_log_t *log,
         return;
     }
 
-    what = "tool";
-
     if (!ngx_http_rtdash_valid_text(v.data, v.len, NGX_HTTP_RTDASH_TOOL_MAX))
     {
-        goto skip;
+        ngx_http_rtdash_log_skip(r, "tool", &v);
+        return;
     }
 
     ev.tool = v.data;
@@ -280,10 +281,9 @@ ngx_http_rtdash_log_one(ngx_http_request_t *r, ngx_http_rtdash_log_t *log,
         v.data = p;
     }
 
-    what = "type";
-
     if (!ngx_http_rtdash_valid_token(v.data, v.len)) {
-        goto skip;
+        ngx_http_rtdash_log_skip(r, "type", &v);
+        return;
     }
 
     ev.type = v.data;
@@ -323,8 +323,18 @@ ngx_http_rtdash_log_one(ngx_http_request_t *r, ngx_http_rtdash_log_t *log,
         ev.flag = ngx_http_rtdash_log_true(&v);
     }
 
-    rc = ngx_http_rtdash_record_event(r, log->zone->data, &ev, now,
-                                      &error, &arg);
+    ngx_memzero(&rec, sizeof(ngx_http_rtdash_record_t));
+
+    rec.events = &ev;
+    rec.nevents = 1;
+    rec.now = now;
+    rec.scratch = ngx_palloc(r->pool,
+                             ngx_http_rtdash_record_scratch_size(1, 0));
+    if (rec.scratch == NULL) {
+        return;
+    }
+
+    rc = ngx_http_rtdash_record(log->zone->data, &rec, r->connection->log);
 
     /* a full zone would say so at every request: once a second at most */
 
@@ -333,15 +343,19 @@ ngx_http_rtdash_log_one(ngx_http_request_t *r, ngx_http_rtdash_log_t *log,
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "rtdash zone \"%V\": %s \"%V\", rtdash_log event "
-                      "dropped", &log->zone->shm.name, error, &arg);
+                      "dropped", &log->zone->shm.name, rec.error, &rec.arg);
     }
+}
 
-    return;
 
-skip:
+/* an event whose tool or type is not valid is skipped, the request is not */
 
+static void
+ngx_http_rtdash_log_skip(ngx_http_request_t *r, const char *what,
+    ngx_str_t *v)
+{
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "rtdash_log: skipped, invalid %s \"%V\"", what, &v);
+                   "rtdash_log: skipped, invalid %s \"%V\"", what, v);
 }
 
 

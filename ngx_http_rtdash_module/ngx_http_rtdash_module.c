@@ -20,6 +20,8 @@ static char *ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_rtdash_zone_params(ngx_conf_t *cf,
+    ngx_http_rtdash_ctx_t *ctx);
 static ngx_int_t ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v,
     const char *name, ngx_uint_t max, ngx_uint_t *out);
 static void ngx_http_rtdash_check_old_zone(ngx_conf_t *cf,
@@ -320,11 +322,9 @@ ngx_http_rtdash_exit_master(ngx_cycle_t *cycle)
 static char *
 ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char                 *p;
-    ssize_t                 size;
-    ngx_int_t               rc;
-    ngx_str_t              *value, name, s;
-    ngx_uint_t              i, n;
+    u_char                       *p;
+    ssize_t                       size;
+    ngx_str_t                    *value, name, s;
     ngx_shm_zone_t               *shm_zone;
     ngx_http_rtdash_ctx_t        *ctx, **ctxp;
     ngx_http_rtdash_main_conf_t  *rmcf;
@@ -373,87 +373,7 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ctx->ngauges = 8;
     ctx->dump_interval = 60;
 
-    for (i = 2; i < cf->args->nelts; i++) {
-
-        if (ngx_strncmp(value[i].data, "retention=", 10) == 0) {
-            s.data = value[i].data + 10;
-            s.len = value[i].len - 10;
-
-            ctx->retention = ngx_parse_time(&s, 1);
-
-            if (ctx->retention == (time_t) NGX_ERROR
-                || ctx->retention < 60
-                || ctx->retention > NGX_HTTP_RTDASH_RETENTION_MAX)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid retention \"%V\", expected "
-                                   "1m to 7d", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "dump=", 5) == 0
-            && value[i].len > 5)
-        {
-            ctx->dump.data = value[i].data + 5;
-            ctx->dump.len = value[i].len - 5;
-
-            if (ngx_conf_full_name(cf->cycle, &ctx->dump, 0) != NGX_OK) {
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "dump_interval=", 14) == 0) {
-            s.data = value[i].data + 14;
-            s.len = value[i].len - 14;
-
-            ctx->dump_interval = ngx_parse_time(&s, 1);
-
-            if (ctx->dump_interval == (time_t) NGX_ERROR
-                || ctx->dump_interval < 1)
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\"", &value[i]);
-                return NGX_CONF_ERROR;
-            }
-
-            continue;
-        }
-
-        rc = ngx_http_rtdash_zone_param(cf, &value[i], "events=",
-                                        NGX_HTTP_RTDASH_EVENTS_MAX, &n);
-        if (rc == NGX_OK) {
-            ctx->nevents = n;
-            continue;
-        }
-
-        if (rc == NGX_DECLINED) {
-            rc = ngx_http_rtdash_zone_param(cf, &value[i], "types=",
-                                            NGX_HTTP_RTDASH_TYPES_MAX, &n);
-            if (rc == NGX_OK) {
-                ctx->ntypes = n;
-                continue;
-            }
-        }
-
-        if (rc == NGX_DECLINED) {
-            rc = ngx_http_rtdash_zone_param(cf, &value[i], "gauges=",
-                                            NGX_HTTP_RTDASH_GAUGES_MAX, &n);
-            if (rc == NGX_OK) {
-                ctx->ngauges = n;
-                continue;
-            }
-        }
-
-        if (rc == NGX_DECLINED) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[i]);
-        }
-
+    if (ngx_http_rtdash_zone_params(cf, ctx) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -495,6 +415,105 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     *ctxp = ctx;
 
     return NGX_CONF_OK;
+}
+
+
+/* the parameters of rtdash_zone after name:size */
+
+static ngx_int_t
+ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_int_t    rc;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i, n;
+
+    value = cf->args->elts;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "retention=", 10) == 0) {
+            s.data = value[i].data + 10;
+            s.len = value[i].len - 10;
+
+            ctx->retention = ngx_parse_time(&s, 1);
+
+            if (ctx->retention == (time_t) NGX_ERROR
+                || ctx->retention < 60
+                || ctx->retention > NGX_HTTP_RTDASH_RETENTION_MAX)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid retention \"%V\", expected "
+                                   "1m to 7d", &value[i]);
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "dump=", 5) == 0
+            && value[i].len > 5)
+        {
+            ctx->dump.data = value[i].data + 5;
+            ctx->dump.len = value[i].len - 5;
+
+            if (ngx_conf_full_name(cf->cycle, &ctx->dump, 0) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "dump_interval=", 14) == 0) {
+            s.data = value[i].data + 14;
+            s.len = value[i].len - 14;
+
+            ctx->dump_interval = ngx_parse_time(&s, 1);
+
+            if (ctx->dump_interval == (time_t) NGX_ERROR
+                || ctx->dump_interval < 1)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\"", &value[i]);
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        rc = ngx_http_rtdash_zone_param(cf, &value[i], "events=",
+                                        NGX_HTTP_RTDASH_EVENTS_MAX, &n);
+        if (rc == NGX_OK) {
+            ctx->nevents = n;
+            continue;
+        }
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_rtdash_zone_param(cf, &value[i], "types=",
+                                            NGX_HTTP_RTDASH_TYPES_MAX, &n);
+            if (rc == NGX_OK) {
+                ctx->ntypes = n;
+                continue;
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_rtdash_zone_param(cf, &value[i], "gauges=",
+                                            NGX_HTTP_RTDASH_GAUGES_MAX, &n);
+            if (rc == NGX_OK) {
+                ctx->ngauges = n;
+                continue;
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+        }
+
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -162,6 +162,137 @@ typedef struct {
 } ngx_http_rtdash_ctx_t;
 
 
+/*
+ * Layout accessors: where a tool's arrays, and the slot of a second, a
+ * minute or a ring event, sit in its node.  Every site goes through them.
+ */
+
+static ngx_inline uint64_t *
+ngx_http_rtdash_node_totals(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (uint64_t *) ((u_char *) node + ctx->layout.totals);
+}
+
+
+static ngx_inline uint64_t *
+ngx_http_rtdash_node_flagged(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (uint64_t *) ((u_char *) node + ctx->layout.flagged);
+}
+
+
+static ngx_inline ngx_http_rtdash_gauge_t *
+ngx_http_rtdash_node_gauges(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (ngx_http_rtdash_gauge_t *) ((u_char *) node + ctx->layout.gauges);
+}
+
+
+/* the per-second bucket time t maps to: its stamp says if it is t's */
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_second_slot(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t t)
+{
+    return (uint32_t *) ((u_char *) node + ctx->layout.seconds
+                         + (t % NGX_HTTP_RTDASH_SECONDS)
+                           * ctx->layout.sec_size);
+}
+
+
+static ngx_inline ngx_http_rtdash_minute_t *
+ngx_http_rtdash_minute_slot(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t t)
+{
+    return (ngx_http_rtdash_minute_t *) ((u_char *) node
+                                         + ctx->layout.minutes
+                                         + ((t / 60) % ctx->nminutes)
+                                           * ctx->layout.min_size);
+}
+
+
+/* the n-th event ever written to a tool's ring */
+
+static ngx_inline ngx_http_rtdash_event_t *
+ngx_http_rtdash_ring_slot(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, uint64_t n)
+{
+    return (ngx_http_rtdash_event_t *) ((u_char *) node + ctx->layout.ring)
+           + n % ctx->nevents;
+}
+
+
+/* bucket i of an array of buckets of "size" bytes (copies, sums) */
+
+static ngx_inline void *
+ngx_http_rtdash_bucket(void *base, ngx_uint_t i, size_t size)
+{
+    return (u_char *) base + i * size;
+}
+
+
+/* inside a second bucket: stamp, count[types], flagged[types] */
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_second_counts(uint32_t *sec)
+{
+    return sec + 1;
+}
+
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_second_flagged(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
+{
+    return sec + 1 + ctx->ntypes;
+}
+
+
+/* inside a minute bucket: header, count[types], flagged[types], gstat[] */
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_minute_counts(ngx_http_rtdash_minute_t *m)
+{
+    return (uint32_t *) (m + 1);
+}
+
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_minute_flagged(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_minute_t *m)
+{
+    return (uint32_t *) (m + 1) + ctx->ntypes;
+}
+
+
+static ngx_inline ngx_http_rtdash_gstat_t *
+ngx_http_rtdash_minute_gstats(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_minute_t *m)
+{
+    return (ngx_http_rtdash_gstat_t *) ((uint32_t *) (m + 1)
+                                        + 2 * ctx->ntypes);
+}
+
+
+/*
+ * What a producer hands to the write step: validated events, the gauges
+ * they point into, and ngx_http_rtdash_record_scratch_size() bytes of
+ * scratch; on NGX_DECLINED, what did not fit.
+ */
+typedef struct {
+    ngx_http_rtdash_event_in_t  *events;
+    ngx_uint_t                   nevents;
+    ngx_http_rtdash_gauge_in_t  *gauges;
+    ngx_uint_t                   ngauges;
+    void                        *scratch;
+    double                       now;
+    const char                  *error;
+    ngx_str_t                    arg;
+} ngx_http_rtdash_record_t;
+
+
 typedef enum {
     NGX_HTTP_RTDASH_NONE = 0,
     NGX_HTTP_RTDASH_INGEST,
@@ -234,6 +365,51 @@ typedef struct {
 } ngx_http_rtdash_summary_t;
 
 
+/* a rendered stream frame, shared by the subscribers of a group */
+typedef struct {
+    ngx_pool_t                 *pool;
+    u_char                     *data;
+    size_t                      len;
+    ngx_uint_t                  refs;
+} ngx_http_rtdash_frame_t;
+
+
+typedef enum {
+    NGX_HTTP_RTDASH_FRAME_UPDATE = 0,   /* what changed since a seq */
+    NGX_HTTP_RTDASH_FRAME_SNAPSHOT,     /* the whole window */
+    NGX_HTTP_RTDASH_FRAME_RESUME        /* what a reconnect missed */
+} ngx_http_rtdash_frame_mode_e;
+
+
+/* what a group of subscribers asked for */
+typedef struct {
+    ngx_uint_t                  ntools;       /* 0: every tool */
+    ngx_str_t                  *tools;
+    uint32_t                   *hashes;
+    ngx_uint_t                  events;       /* raw events per frame */
+} ngx_http_rtdash_filter_t;
+
+
+/* how a transport wraps a frame's JSON (SSE: "id:", "event:", "data:") */
+typedef struct {
+    void                      (*open)(ngx_http_rtdash_out_t *o,
+                                      ngx_http_rtdash_frame_mode_e mode,
+                                      uint64_t id);
+    void                      (*close)(ngx_http_rtdash_out_t *o);
+} ngx_http_rtdash_framing_t;
+
+
+/* a worker's renderer for one stream location, kept from frame to frame */
+typedef struct {
+    ngx_http_rtdash_ctx_t      *ctx;
+    ngx_log_t                  *log;
+    const ngx_http_rtdash_framing_t  *framing;
+    ngx_http_rtdash_summary_t  *summaries;
+    ngx_uint_t                  nsummaries;
+    size_t                      hint[2];      /* sizes: update, snapshot */
+} ngx_http_rtdash_frames_t;
+
+
 /* zone-wide figures copied under the lock */
 typedef struct {
     uint64_t                    seq;
@@ -250,25 +426,30 @@ typedef struct {
 } ngx_http_rtdash_zinfo_t;
 
 
-#define ngx_http_rtdash_at(node, off, type)                                  \
-    ((type *) ((u_char *) (node) + (off)))
-
-
 extern ngx_module_t  ngx_http_rtdash_module;
 
 
-/* zone */
+/* zone: layout, init, the tool index, copies for readers, statistics */
 ngx_int_t ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx);
 void ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 ngx_http_rtdash_node_t *ngx_http_rtdash_lookup_locked(
     ngx_http_rtdash_ctx_t *ctx, uint32_t hash, u_char *name, size_t len);
+ngx_http_rtdash_node_t *ngx_http_rtdash_tool_new_locked(
+    ngx_http_rtdash_ctx_t *ctx, uint32_t hash, u_char *name, size_t len);
+void ngx_http_rtdash_tool_insert_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_tool_free_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
 void ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_zinfo_t *zi);
 void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, time_t now,
     ngx_http_rtdash_summary_t *s);
+ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
+    ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
 ngx_uint_t ngx_http_rtdash_users_estimate(uint32_t *bits);
 ngx_uint_t ngx_http_rtdash_hist_bin(double v);
 double ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q);
@@ -277,6 +458,12 @@ void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
 void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     ngx_http_rtdash_vstat_t *src);
 double ngx_http_rtdash_now(void);
+
+/* record: the zone write step of every producer */
+size_t ngx_http_rtdash_record_scratch_size(ngx_uint_t nevents,
+    ngx_uint_t ngauges);
+ngx_int_t ngx_http_rtdash_record(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_record_t *rec, ngx_log_t *log);
 
 /* dump and restore */
 ngx_int_t ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
@@ -291,39 +478,36 @@ ngx_int_t ngx_http_rtdash_dump_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_ctx_t *ctx);
 ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 
-/* ingest */
+/* producers: ingest, rtdash_log */
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_ingest_init(ngx_conf_t *cf);
-void *ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size);
-ngx_int_t ngx_http_rtdash_record_event(ngx_http_request_t *r,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_event_in_t *ev, double now,
-    const char **error, ngx_str_t *arg);
-
-/* rtdash_log */
 ngx_int_t ngx_http_rtdash_log_init(ngx_conf_t *cf);
 char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-/* stats */
+/* readers: stats, prometheus, dashboard */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
-
-/* prometheus */
 ngx_int_t ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r);
+
+/* HTTP helpers and the worker's arena */
+ngx_int_t ngx_http_rtdash_check_get(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
     ngx_array_t *values);
 ngx_int_t ngx_http_rtdash_arg_uint(ngx_http_request_t *r, const char *name,
     ngx_uint_t def, ngx_uint_t max, ngx_uint_t *out);
-ngx_int_t ngx_http_rtdash_check_get(ngx_http_request_t *r);
-ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
-    ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
-void ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
-    ngx_http_rtdash_minute_t *m, time_t t);
-void ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
-    time_t t);
+void *ngx_http_rtdash_arena(ngx_http_request_t *r, size_t size);
+ngx_int_t ngx_http_rtdash_add_header(ngx_http_request_t *r,
+    const char *key, const char *value, ngx_table_elt_t **out);
+ngx_table_elt_t *ngx_http_rtdash_header_in(ngx_http_request_t *r,
+    const char *name);
+ngx_int_t ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_rtdash_out_t *o, const char *type);
+ngx_int_t ngx_http_rtdash_send_json(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_rtdash_out_t *o);
+ngx_int_t ngx_http_rtdash_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *msg, ngx_str_t *arg, ssize_t line,
+    ssize_t offset);
 
 /* JSON writer */
 void ngx_http_rtdash_out_init(ngx_http_rtdash_out_t *o, ngx_pool_t *pool,
@@ -339,40 +523,45 @@ void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
 void ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v);
 #define ngx_http_rtdash_out_lit(o, s)                                        \
     ngx_http_rtdash_out_raw(o, (const u_char *) s, sizeof(s) - 1)
-ngx_int_t ngx_http_rtdash_add_header(ngx_http_request_t *r,
-    const char *key, const char *value, ngx_table_elt_t **out);
-ngx_table_elt_t *ngx_http_rtdash_header_in(ngx_http_request_t *r,
-    const char *name);
-ngx_int_t ngx_http_rtdash_send_out(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_http_rtdash_out_t *o, const char *type);
-ngx_int_t ngx_http_rtdash_send_json(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_http_rtdash_out_t *o);
-ngx_int_t ngx_http_rtdash_send_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *msg, ngx_str_t *arg, ssize_t line,
-    ssize_t offset);
 
-/* JSON of the zone, shared by stats and stream */
+/* JSON of the zone, shared by stats and the stream */
 void ngx_http_rtdash_json_zone(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi);
 void ngx_http_rtdash_json_types(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi);
+void ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t n);
 void ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
 void ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_vstat_t *vs);
 void ngx_http_rtdash_json_counts(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, uint32_t *c);
+void ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
+    ngx_http_rtdash_minute_t *m, time_t t);
+void ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
+    time_t t);
 void ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_event_t *ev,
     u_char *tool, size_t tool_len);
 
-/* stream */
+/* stream frames */
+ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_render(
+    ngx_http_rtdash_frames_t *fr, ngx_http_rtdash_filter_t *filter,
+    ngx_http_rtdash_frame_mode_e mode, uint64_t since, ngx_uint_t window,
+    ngx_uint_t *active);
+ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_text(ngx_log_t *log,
+    const char *text, size_t len);
+void ngx_http_rtdash_frame_release(ngx_http_rtdash_frame_t *frame);
+
+/* stream: subscribers, groups, the tick, the SSE transport */
 ngx_int_t ngx_http_rtdash_stream_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_loc_conf_t *lcf);
-
-/* dashboard */
-ngx_int_t ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_RTDASH_MODULE_H_INCLUDED_ */

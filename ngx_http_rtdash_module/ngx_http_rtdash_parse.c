@@ -101,6 +101,8 @@ static int ngx_http_rtdash_skip_value(ngx_http_rtdash_ctx_t *c,
     size_t depth);
 static int ngx_http_rtdash_string(ngx_http_rtdash_ctx_t *c,
     const unsigned char **out, size_t *out_len);
+static int ngx_http_rtdash_unicode_escape(ngx_http_rtdash_ctx_t *c,
+    const unsigned char **pp, unsigned char **dp);
 static int ngx_http_rtdash_literal(ngx_http_rtdash_ctx_t *c,
     const char *lit, size_t len);
 static int ngx_http_rtdash_json_number(ngx_http_rtdash_ctx_t *c,
@@ -844,7 +846,6 @@ static int
 ngx_http_rtdash_string(ngx_http_rtdash_ctx_t *c, const unsigned char **out,
     size_t *out_len)
 {
-    int                   cp, lo;
     size_t                n;
     unsigned              ch;
     unsigned char        *d;
@@ -950,53 +951,12 @@ ngx_http_rtdash_string(ngx_http_rtdash_ctx_t *c, const unsigned char **out,
             break;
 
         case 'u':
-            cp = ngx_http_rtdash_hex4(p + 2, end);
-            if (cp < 0) {
-                return ngx_http_rtdash_error(c, esc,
-                                             "invalid \\u escape in string");
+            if (ngx_http_rtdash_unicode_escape(c, &p, &d)
+                != NGX_HTTP_RTDASH_PARSE_OK)
+            {
+                return NGX_HTTP_RTDASH_PARSE_INVALID;
             }
 
-            if (cp >= 0xdc00 && cp <= 0xdfff) {
-                return ngx_http_rtdash_error(c, esc,
-                                             "lone surrogate in string");
-            }
-
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
-                    return ngx_http_rtdash_error(c, esc,
-                                                 "lone surrogate in string");
-                }
-
-                lo = ngx_http_rtdash_hex4(p + 8, end);
-                if (lo < 0xdc00 || lo > 0xdfff) {
-                    return ngx_http_rtdash_error(c, esc,
-                                                 "lone surrogate in string");
-                }
-
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                p += 6;
-            }
-
-            if (cp < 0x80) {
-                *d++ = (unsigned char) cp;
-
-            } else if (cp < 0x800) {
-                *d++ = (unsigned char) (0xc0 | (cp >> 6));
-                *d++ = (unsigned char) (0x80 | (cp & 0x3f));
-
-            } else if (cp < 0x10000) {
-                *d++ = (unsigned char) (0xe0 | (cp >> 12));
-                *d++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-                *d++ = (unsigned char) (0x80 | (cp & 0x3f));
-
-            } else {
-                *d++ = (unsigned char) (0xf0 | (cp >> 18));
-                *d++ = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
-                *d++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
-                *d++ = (unsigned char) (0x80 | (cp & 0x3f));
-            }
-
-            p += 4;
             break;
 
         default:
@@ -1023,6 +983,73 @@ ngx_http_rtdash_string(ngx_http_rtdash_ctx_t *c, const unsigned char **out,
     }
 
     c->pos = p + 1;
+
+    return NGX_HTTP_RTDASH_PARSE_OK;
+}
+
+
+/*
+ * A \uXXXX escape at *pp, or a surrogate pair of two, written to *dp as
+ * UTF-8; *pp is left 2 bytes short of its end, as for the other escapes.
+ */
+
+static int
+ngx_http_rtdash_unicode_escape(ngx_http_rtdash_ctx_t *c,
+    const unsigned char **pp, unsigned char **dp)
+{
+    int                   cp, lo;
+    unsigned char        *d;
+    const unsigned char  *p, *end;
+
+    p = *pp;
+    end = c->end;
+
+    cp = ngx_http_rtdash_hex4(p + 2, end);
+    if (cp < 0) {
+        return ngx_http_rtdash_error(c, *pp, "invalid \\u escape in string");
+    }
+
+    if (cp >= 0xdc00 && cp <= 0xdfff) {
+        return ngx_http_rtdash_error(c, *pp, "lone surrogate in string");
+    }
+
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        if (end - p < 12 || p[6] != '\\' || p[7] != 'u') {
+            return ngx_http_rtdash_error(c, *pp, "lone surrogate in string");
+        }
+
+        lo = ngx_http_rtdash_hex4(p + 8, end);
+        if (lo < 0xdc00 || lo > 0xdfff) {
+            return ngx_http_rtdash_error(c, *pp, "lone surrogate in string");
+        }
+
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        p += 6;
+    }
+
+    d = *dp;
+
+    if (cp < 0x80) {
+        *d++ = (unsigned char) cp;
+
+    } else if (cp < 0x800) {
+        *d++ = (unsigned char) (0xc0 | (cp >> 6));
+        *d++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+    } else if (cp < 0x10000) {
+        *d++ = (unsigned char) (0xe0 | (cp >> 12));
+        *d++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        *d++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+    } else {
+        *d++ = (unsigned char) (0xf0 | (cp >> 18));
+        *d++ = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+        *d++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+        *d++ = (unsigned char) (0x80 | (cp & 0x3f));
+    }
+
+    *dp = d;
+    *pp = p + 4;
 
     return NGX_HTTP_RTDASH_PARSE_OK;
 }

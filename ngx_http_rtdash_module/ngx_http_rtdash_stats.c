@@ -9,10 +9,36 @@
 #include "ngx_http_rtdash_module.h"
 
 
+/* what the history of one tool shows, copied out of the zone */
+typedef struct {
+    ngx_http_rtdash_zinfo_t      zi;
+    ngx_http_rtdash_summary_t    s;
+    time_t                       now;
+    time_t                       first;       /* the window's first minute */
+    ngx_uint_t                   nminutes;
+    ngx_uint_t                   nseconds;
+    ngx_uint_t                   nevents;
+    ngx_http_rtdash_minute_t    *minutes;     /* t == 0: empty */
+    uint32_t                    *seconds;     /* stamp 0: empty */
+    ngx_http_rtdash_event_t     *events;      /* newest first */
+} ngx_http_rtdash_history_t;
+
+
 static ngx_int_t ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv);
 static ngx_int_t ngx_http_rtdash_stats_tool(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t csv);
+static ngx_int_t ngx_http_rtdash_history(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t window,
+    ngx_uint_t nev, ngx_http_rtdash_history_t **hp);
+static void ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_history_t *h,
+    ngx_uint_t nev);
+static void ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h);
+static void ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h,
+    ngx_uint_t window);
 static void ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s,
     size_t len);
 
@@ -71,195 +97,6 @@ ngx_http_rtdash_stats_handler(ngx_http_request_t *r)
 }
 
 
-ngx_int_t
-ngx_http_rtdash_check_get(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                          "method not allowed, use GET",
-                                          NULL, -1, -1);
-    }
-
-    /* go on */
-
-    return NGX_DECLINED;
-}
-
-
-/* every value of a query argument, '+' and %XX decoded */
-
-ngx_int_t
-ngx_http_rtdash_arg(ngx_http_request_t *r, const char *name,
-    ngx_array_t *values)
-{
-    u_char     *p, *end, *k, *v, *e, *dst, *src;
-    size_t      len, vlen;
-    ngx_str_t  *s;
-
-    if (ngx_array_init(values, r->pool, 2, sizeof(ngx_str_t)) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (r->args.len == 0) {
-        return NGX_OK;
-    }
-
-    len = ngx_strlen(name);
-    p = r->args.data;
-    end = p + r->args.len;
-
-    while (p < end) {
-        k = p;
-
-        e = ngx_strlchr(p, end, '&');
-        if (e == NULL) {
-            e = end;
-        }
-
-        p = e + 1;
-
-        v = ngx_strlchr(k, e, '=');
-
-        if (v == NULL || (size_t) (v - k) != len
-            || ngx_strncmp(k, name, len) != 0)
-        {
-            continue;
-        }
-
-        v++;
-
-        s = ngx_array_push(values);
-        if (s == NULL) {
-            return NGX_ERROR;
-        }
-
-        s->data = ngx_pnalloc(r->pool, e - v + 1);
-        if (s->data == NULL) {
-            return NGX_ERROR;
-        }
-
-        for (src = v, dst = s->data; src < e; src++) {
-            *dst++ = (*src == '+') ? ' ' : *src;
-        }
-
-        src = s->data;
-        vlen = dst - s->data;
-        dst = s->data;
-        ngx_unescape_uri(&dst, &src, vlen, 0);
-        s->len = dst - s->data;
-    }
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_http_rtdash_arg_uint(ngx_http_request_t *r, const char *name,
-    ngx_uint_t def, ngx_uint_t max, ngx_uint_t *out)
-{
-    ngx_int_t     n;
-    ngx_str_t    *v;
-    ngx_array_t   a;
-
-    *out = def;
-
-    if (ngx_http_rtdash_arg(r, name, &a) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    if (a.nelts == 0) {
-        return NGX_OK;
-    }
-
-    v = a.elts;
-    n = ngx_atoi(v[0].data, v[0].len);
-
-    if (n == NGX_ERROR) {
-        return NGX_DECLINED;
-    }
-
-    *out = ngx_min((ngx_uint_t) n, max);
-
-    return NGX_OK;
-}
-
-
-/*
- * The zone's figures and every tool's summary, copied one tool per lock
- * (writers get in between) into the worker's arena: the summaries are
- * valid until the handler returns.
- */
-
-ngx_int_t
-ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_zinfo_t **zip, ngx_http_rtdash_summary_t **sp,
-    ngx_uint_t *np)
-{
-    time_t                      now;
-    ngx_uint_t                  i, n;
-    ngx_queue_t                *q;
-    ngx_http_rtdash_node_t     *node;
-    ngx_http_rtdash_zinfo_t    *zi;
-    ngx_http_rtdash_summary_t  *s;
-
-    zi = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_zinfo_t));
-    if (zi == NULL) {
-        return NGX_ERROR;
-    }
-
-    now = ngx_time();
-
-    /* the tool count can only grow: allocate for max_tools at most */
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    n = ctx->sh->ntools;
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    n = ngx_min(n + 16, ctx->sh->max_tools);
-
-    s = ngx_http_rtdash_arena(r, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
-    if (s == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    ngx_http_rtdash_zinfo_locked(ctx, zi);
-
-    i = 0;
-
-    /* tools are never freed once in the queue: the walk goes on */
-
-    for (q = ngx_queue_head(&ctx->sh->tools);
-         q != ngx_queue_sentinel(&ctx->sh->tools) && i < n;
-         /* void */)
-    {
-        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        ngx_http_rtdash_summary_locked(ctx, node, now, &s[i++]);
-        q = ngx_queue_next(q);
-
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-        ngx_shmtx_lock(&ctx->shpool->mutex);
-    }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    *zip = zi;
-    *sp = s;
-    *np = i;
-
-    return NGX_OK;
-}
-
-
 static ngx_int_t
 ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
@@ -303,23 +140,9 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
                                             "text/csv; charset=utf-8");
     }
 
-    ngx_http_rtdash_out_lit(&o, "{\"zone\":");
-    ngx_http_rtdash_json_zone(&o, ctx, zi);
-    ngx_http_rtdash_out_lit(&o, ",\"now\":");
-    ngx_http_rtdash_out_num_g(&o, ngx_http_rtdash_now(), 13);
-    ngx_http_rtdash_out_lit(&o, ",\"types\":");
-    ngx_http_rtdash_json_types(&o, zi);
-    ngx_http_rtdash_out_lit(&o, ",\"tools\":[");
-
-    for (i = 0; i < n; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        ngx_http_rtdash_json_tool(&o, zi, &s[i]);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "]}");
+    ngx_http_rtdash_out_lit(&o, "{");
+    ngx_http_rtdash_json_overview(&o, ctx, zi, s, n);
+    ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
 }
@@ -329,20 +152,10 @@ static ngx_int_t
 ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     ngx_str_t *tool, ngx_uint_t csv)
 {
-    time_t                      now, t, first;
-    u_char                     *copy;
-    uint32_t                    hash, *cnt;
     ngx_int_t                   rc;
-    ngx_uint_t                  window, nev, i, k, have, seconds;
+    ngx_uint_t                  window, nev;
     ngx_http_rtdash_out_t       o;
-    ngx_http_rtdash_node_t     *node;
-    ngx_http_rtdash_zinfo_t    *zi;
-    ngx_http_rtdash_minute_t   *m;
-    ngx_http_rtdash_summary_t  *s;
-    ngx_http_rtdash_layout_t   *l;
-    ngx_http_rtdash_event_t    *ring;
-
-    l = &ctx->layout;
+    ngx_http_rtdash_history_t  *h;
 
     rc = ngx_http_rtdash_arg_uint(r, "window", 3600, ctx->retention,
                                   &window);
@@ -365,246 +178,265 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
         window = 60;
     }
 
-    copy = ngx_http_rtdash_arena(r, l->node_size
-                                    + sizeof(ngx_http_rtdash_summary_t)
-                                    + sizeof(ngx_http_rtdash_zinfo_t));
-    if (copy == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    rc = ngx_http_rtdash_history(r, ctx, tool, window, nev, &h);
 
-    s = (ngx_http_rtdash_summary_t *) (copy + ngx_align(l->node_size, 8));
-    zi = (ngx_http_rtdash_zinfo_t *) (s + 1);
-
-    hash = ngx_crc32_short(tool->data, tool->len);
-    now = ngx_time();
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-
-    node = ngx_http_rtdash_lookup_locked(ctx, hash, tool->data, tool->len);
-
-    if (node) {
-        ngx_http_rtdash_zinfo_locked(ctx, zi);
-        ngx_http_rtdash_summary_locked(ctx, node, now, s);
-        ngx_memcpy(copy, node, l->node_size);
-    }
-
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    if (node == NULL) {
+    if (rc == NGX_DECLINED) {
         return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_FOUND,
                                           "unknown tool", tool, -1, -1);
     }
 
-    node = (ngx_http_rtdash_node_t *) copy;
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_rtdash_out_init(&o, r->pool, 65536);
 
-    first = (now - window) - (now - window) % 60 + 60;
-
     if (csv) {
-        ngx_http_rtdash_out_lit(&o, "minute");
-
-        for (k = 0; k < zi->ntypes; k++) {
-            ngx_http_rtdash_out_lit(&o, ",");
-            ngx_http_rtdash_out_raw(&o, zi->types[k].name, zi->types[k].len);
-            ngx_http_rtdash_out_lit(&o, ",");
-            ngx_http_rtdash_out_raw(&o, zi->types[k].name, zi->types[k].len);
-            ngx_http_rtdash_out_lit(&o, "_flagged");
-        }
-
-        ngx_http_rtdash_out_lit(&o, ",users,value_count,value_avg,"
-                                "value_p50,value_p95,value_p99\r\n");
-
-        for (t = first; t <= now; t += 60) {
-            m = ngx_http_rtdash_at(node, l->minutes
-                                   + ((t / 60) % ctx->nminutes) * l->min_size,
-                                   ngx_http_rtdash_minute_t);
-            have = (m->t == (uint32_t) t);
-            cnt = (uint32_t *) (m + 1);
-
-            ngx_http_rtdash_out_uint(&o, t);
-
-            for (k = 0; k < zi->ntypes; k++) {
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_uint(&o, have ? cnt[k] : 0);
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_uint(&o, have ? cnt[ctx->ntypes + k] : 0);
-            }
-
-            ngx_http_rtdash_out_lit(&o, ",");
-            ngx_http_rtdash_out_uint(&o, have
-                               ? ngx_http_rtdash_users_estimate(m->users) : 0);
-            ngx_http_rtdash_out_lit(&o, ",");
-            ngx_http_rtdash_out_uint(&o, have ? m->value.count : 0);
-
-            if (have && m->value.count) {
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_num_g(&o, m->value.sum / m->value.count,
-                                          6);
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_num_g(&o,
-                            ngx_http_rtdash_percentile(&m->value, 0.5), 4);
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_num_g(&o,
-                            ngx_http_rtdash_percentile(&m->value, 0.95), 4);
-                ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_num_g(&o,
-                            ngx_http_rtdash_percentile(&m->value, 0.99), 4);
-
-            } else {
-                ngx_http_rtdash_out_lit(&o, ",,,,");
-            }
-
-            ngx_http_rtdash_out_lit(&o, "\r\n");
-        }
+        ngx_http_rtdash_history_csv(&o, ctx, h);
 
         return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
-                                            "text/csv; charset=utf-8");
+                                        "text/csv; charset=utf-8");
     }
 
-    ngx_http_rtdash_out_lit(&o, "{\"now\":");
-    ngx_http_rtdash_out_num_g(&o, ngx_http_rtdash_now(), 13);
-    ngx_http_rtdash_out_lit(&o, ",\"window\":");
-    ngx_http_rtdash_out_uint(&o, window);
-    ngx_http_rtdash_out_lit(&o, ",\"types\":");
-    ngx_http_rtdash_json_types(&o, zi);
-    ngx_http_rtdash_out_lit(&o, ",\"tool\":");
-    ngx_http_rtdash_json_tool(&o, zi, s);
-
-    ngx_http_rtdash_out_lit(&o, ",\"minutes\":[");
-
-    for (t = first; t <= now; t += 60) {
-        if (t != first) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        m = ngx_http_rtdash_at(node, l->minutes
-                               + ((t / 60) % ctx->nminutes) * l->min_size,
-                               ngx_http_rtdash_minute_t);
-
-        ngx_http_rtdash_json_minute(&o, ctx, zi, s->gauges, s->ngauges,
-                                    m->t == (uint32_t) t ? m : NULL, t);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "],\"seconds\":[");
-
-    seconds = ngx_min(window, NGX_HTTP_RTDASH_SECONDS);
-
-    for (t = now - seconds + 1; t <= now; t++) {
-        if (t != now - (time_t) seconds + 1) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        cnt = ngx_http_rtdash_at(node, l->seconds
-                                 + (t % NGX_HTTP_RTDASH_SECONDS) * l->sec_size,
-                                 uint32_t);
-
-        ngx_http_rtdash_json_second(&o, ctx, zi,
-                                    cnt[0] == (uint32_t) t ? cnt : NULL, t);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "],\"events\":[");
-
-    ring = ngx_http_rtdash_at(node, l->ring, ngx_http_rtdash_event_t);
-    nev = ngx_min(nev, ngx_min(node->nevents, ctx->nevents));
-
-    for (i = 0; i < nev; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        ngx_http_rtdash_json_event(&o, zi,
-                                   &ring[(node->nevents - 1 - i)
-                                         % ctx->nevents],
-                                   NULL, 0);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "]}");
+    ngx_http_rtdash_history_json(&o, ctx, h, window);
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
 }
 
 
-void
-ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
-    ngx_http_rtdash_minute_t *m, time_t t)
+/*
+ * Under the lock, a copy of what the history of a tool shows and no
+ * more: its summary, the minutes and seconds of the window, the newest
+ * events.  In the worker's arena.  NGX_DECLINED: no such tool.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
+    ngx_str_t *tool, ngx_uint_t window, ngx_uint_t nev,
+    ngx_http_rtdash_history_t **hp)
 {
-    uint32_t                  *cnt;
-    ngx_uint_t                 g, first;
-    ngx_http_rtdash_vstat_t    empty;
-    ngx_http_rtdash_gstat_t   *gs;
+    time_t                      now, from;
+    u_char                     *p;
+    uint32_t                    hash;
+    ngx_http_rtdash_node_t     *node;
+    ngx_http_rtdash_layout_t   *l;
+    ngx_http_rtdash_history_t  *h;
 
-    ngx_http_rtdash_out_lit(o, "{\"t\":");
-    ngx_http_rtdash_out_uint(o, t);
+    l = &ctx->layout;
+    now = ngx_time();
+    from = now - (time_t) window;
+    from = from - from % 60 + 60;
 
-    if (m == NULL) {
-        ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{},"
-                                "\"users\":0,\"value\":");
-        empty.count = 0;
-        ngx_http_rtdash_json_vstat(o, &empty);
-        ngx_http_rtdash_out_lit(o, ",\"gauges\":{}}");
-        return;
+    p = ngx_http_rtdash_arena(r, sizeof(ngx_http_rtdash_history_t)
+                       + ((now - from) / 60 + 1) * l->min_size
+                       + ngx_min(window, NGX_HTTP_RTDASH_SECONDS) * l->sec_size
+                       + nev * sizeof(ngx_http_rtdash_event_t));
+    if (p == NULL) {
+        return NGX_ERROR;
     }
 
-    cnt = (uint32_t *) (m + 1);
+    h = (ngx_http_rtdash_history_t *) p;
+    h->now = now;
+    h->first = from;
+    h->nminutes = (now - from) / 60 + 1;
+    h->nseconds = ngx_min(window, NGX_HTTP_RTDASH_SECONDS);
+    h->minutes = (ngx_http_rtdash_minute_t *) (h + 1);
+    h->seconds = ngx_http_rtdash_bucket(h->minutes, h->nminutes, l->min_size);
+    h->events = ngx_http_rtdash_bucket(h->seconds, h->nseconds, l->sec_size);
 
-    ngx_http_rtdash_out_lit(o, ",\"counts\":");
-    ngx_http_rtdash_json_counts(o, zi, cnt);
-    ngx_http_rtdash_out_lit(o, ",\"flagged\":");
-    ngx_http_rtdash_json_counts(o, zi, cnt + ctx->ntypes);
-    ngx_http_rtdash_out_lit(o, ",\"users\":");
-    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_users_estimate(m->users));
-    ngx_http_rtdash_out_lit(o, ",\"value\":");
-    ngx_http_rtdash_json_vstat(o, &m->value);
-    ngx_http_rtdash_out_lit(o, ",\"gauges\":{");
+    hash = ngx_crc32_short(tool->data, tool->len);
 
-    gs = (ngx_http_rtdash_gstat_t *) (cnt + 2 * ctx->ntypes);
+    ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    for (g = 0, first = 1; g < ngauges; g++) {
-        if (!gs[g].set) {
-            continue;
-        }
+    node = ngx_http_rtdash_lookup_locked(ctx, hash, tool->data, tool->len);
 
-        if (!first) {
-            ngx_http_rtdash_out_lit(o, ",");
-        }
-
-        first = 0;
-
-        ngx_http_rtdash_out_str(o, names[g].name, names[g].len);
-        ngx_http_rtdash_out_lit(o, ":{\"min\":");
-        ngx_http_rtdash_out_num_g(o, gs[g].min, 7);
-        ngx_http_rtdash_out_lit(o, ",\"max\":");
-        ngx_http_rtdash_out_num_g(o, gs[g].max, 7);
-        ngx_http_rtdash_out_lit(o, ",\"last\":");
-        ngx_http_rtdash_out_num_g(o, gs[g].last, 7);
-        ngx_http_rtdash_out_lit(o, "}");
+    if (node == NULL) {
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        return NGX_DECLINED;
     }
 
-    ngx_http_rtdash_out_lit(o, "}}");
+    ngx_http_rtdash_zinfo_locked(ctx, &h->zi);
+    ngx_http_rtdash_summary_locked(ctx, node, now, &h->s);
+    ngx_http_rtdash_history_copy_locked(ctx, node, h, nev);
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    *hp = h;
+
+    return NGX_OK;
 }
 
 
-void
-ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
-    time_t t)
-{
-    ngx_http_rtdash_out_lit(o, "{\"t\":");
-    ngx_http_rtdash_out_uint(o, t);
+/* buckets not of their time get a zero stamp: empty */
 
-    if (sec == NULL) {
-        ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{}}");
-        return;
+static void
+ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_history_t *h,
+    ngx_uint_t nev)
+{
+    time_t                     t;
+    uint32_t                  *src, *dst;
+    ngx_uint_t                 i;
+    ngx_http_rtdash_minute_t  *m, *mc;
+
+    for (i = 0; i < h->nminutes; i++) {
+        t = h->first + (time_t) i * 60;
+        m = ngx_http_rtdash_minute_slot(ctx, node, t);
+        mc = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
+
+        if (m->t == (uint32_t) t) {
+            ngx_memcpy(mc, m, ctx->layout.min_size);
+
+        } else {
+            mc->t = 0;
+        }
     }
 
-    ngx_http_rtdash_out_lit(o, ",\"counts\":");
-    ngx_http_rtdash_json_counts(o, zi, sec + 1);
-    ngx_http_rtdash_out_lit(o, ",\"flagged\":");
-    ngx_http_rtdash_json_counts(o, zi, sec + 1 + ctx->ntypes);
-    ngx_http_rtdash_out_lit(o, "}");
+    for (i = 0; i < h->nseconds; i++) {
+        t = h->now - (time_t) (h->nseconds - 1 - i);
+        src = ngx_http_rtdash_second_slot(ctx, node, t);
+        dst = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_size);
+
+        if (src[0] == (uint32_t) t) {
+            ngx_memcpy(dst, src, ctx->layout.sec_size);
+
+        } else {
+            dst[0] = 0;
+        }
+    }
+
+    h->nevents = ngx_min(nev, ngx_min(node->nevents, ctx->nevents));
+
+    for (i = 0; i < h->nevents; i++) {
+        h->events[i] = *ngx_http_rtdash_ring_slot(ctx, node,
+                                                  node->nevents - 1 - i);
+    }
+}
+
+
+static void
+ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h)
+{
+    uint32_t                  *cnt, *flg;
+    ngx_uint_t                 i, k;
+    ngx_http_rtdash_zinfo_t   *zi;
+    ngx_http_rtdash_minute_t  *m;
+
+    zi = &h->zi;
+
+    ngx_http_rtdash_out_lit(o, "minute");
+
+    for (k = 0; k < zi->ntypes; k++) {
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_raw(o, zi->types[k].name, zi->types[k].len);
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_raw(o, zi->types[k].name, zi->types[k].len);
+        ngx_http_rtdash_out_lit(o, "_flagged");
+    }
+
+    ngx_http_rtdash_out_lit(o, ",users,value_count,value_avg,"
+                            "value_p50,value_p95,value_p99\r\n");
+
+    for (i = 0; i < h->nminutes; i++) {
+        m = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
+        cnt = ngx_http_rtdash_minute_counts(m);
+        flg = ngx_http_rtdash_minute_flagged(ctx, m);
+
+        ngx_http_rtdash_out_uint(o, h->first + (time_t) i * 60);
+
+        for (k = 0; k < zi->ntypes; k++) {
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_uint(o, m->t ? cnt[k] : 0);
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_uint(o, m->t ? flg[k] : 0);
+        }
+
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_uint(o, m->t
+                                 ? ngx_http_rtdash_users_estimate(m->users)
+                                 : 0);
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_uint(o, m->t ? m->value.count : 0);
+
+        if (m->t && m->value.count) {
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_num_g(o, m->value.sum / m->value.count, 6);
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_num_g(o,
+                            ngx_http_rtdash_percentile(&m->value, 0.5), 4);
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_num_g(o,
+                            ngx_http_rtdash_percentile(&m->value, 0.95), 4);
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_num_g(o,
+                            ngx_http_rtdash_percentile(&m->value, 0.99), 4);
+
+        } else {
+            ngx_http_rtdash_out_lit(o, ",,,,");
+        }
+
+        ngx_http_rtdash_out_lit(o, "\r\n");
+    }
+}
+
+
+static void
+ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h,
+    ngx_uint_t window)
+{
+    uint32_t                  *sec;
+    ngx_uint_t                 i;
+    ngx_http_rtdash_minute_t  *m;
+
+    ngx_http_rtdash_out_lit(o, "{\"now\":");
+    ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_now(), 13);
+    ngx_http_rtdash_out_lit(o, ",\"window\":");
+    ngx_http_rtdash_out_uint(o, window);
+    ngx_http_rtdash_out_lit(o, ",\"types\":");
+    ngx_http_rtdash_json_types(o, &h->zi);
+    ngx_http_rtdash_out_lit(o, ",\"tool\":");
+    ngx_http_rtdash_json_tool(o, &h->zi, &h->s);
+
+    ngx_http_rtdash_out_lit(o, ",\"minutes\":[");
+
+    for (i = 0; i < h->nminutes; i++) {
+        if (i) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        m = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
+
+        ngx_http_rtdash_json_minute(o, ctx, &h->zi, h->s.gauges,
+                                    h->s.ngauges, m->t ? m : NULL,
+                                    h->first + (time_t) i * 60);
+    }
+
+    ngx_http_rtdash_out_lit(o, "],\"seconds\":[");
+
+    for (i = 0; i < h->nseconds; i++) {
+        if (i) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        sec = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_size);
+
+        ngx_http_rtdash_json_second(o, ctx, &h->zi, sec[0] ? sec : NULL,
+                                    h->now - (time_t) (h->nseconds - 1 - i));
+    }
+
+    ngx_http_rtdash_out_lit(o, "],\"events\":[");
+
+    for (i = 0; i < h->nevents; i++) {
+        if (i) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        ngx_http_rtdash_json_event(o, &h->zi, &h->events[i], NULL, 0);
+    }
+
+    ngx_http_rtdash_out_lit(o, "]}");
 }
 
 

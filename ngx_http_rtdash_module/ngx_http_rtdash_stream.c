@@ -20,26 +20,14 @@
 
 
 #define NGX_HTTP_RTDASH_WATCH       2       /* ms between zone checks */
-#define NGX_HTTP_RTDASH_ACTIVE      61      /* s a tool's rates move */
 #define NGX_HTTP_RTDASH_RETRY       2000
-
-
-typedef struct {
-    ngx_pool_t                  *pool;
-    u_char                      *data;
-    size_t                       len;
-    ngx_uint_t                   refs;
-} ngx_http_rtdash_frame_t;
 
 
 typedef struct {
     ngx_queue_t                  queue;       /* in the stream */
     ngx_queue_t                  subs;
     ngx_uint_t                   nsubs;
-    ngx_uint_t                   events;      /* raw events per frame */
-    ngx_uint_t                   ntools;      /* 0: every tool */
-    ngx_str_t                   *tools;
-    uint32_t                    *hashes;
+    ngx_http_rtdash_filter_t     filter;
     uint64_t                     seq;         /* last frame's zone seq */
     ngx_uint_t                   active;
 } ngx_http_rtdash_group_t;
@@ -93,46 +81,50 @@ struct ngx_http_rtdash_stream_s {
     ngx_msec_t                   last_frame;  /* any update */
     ngx_msec_t                   last_change; /* an update with news */
     ngx_msec_t                   last_write;
-    ngx_http_rtdash_summary_t   *summaries;   /* reused by every render */
-    ngx_uint_t                   nsummaries;
-    size_t                       hint[2];     /* frame sizes: update, */
-    ngx_log_t                   *log;         /* snapshot */
+    ngx_http_rtdash_frames_t     frames;      /* the renderer */
+    ngx_log_t                   *log;
 };
 
 
-/* what a render takes from the zone */
+/* what a group's update is, for each of its subscribers */
 typedef struct {
-    ngx_http_rtdash_summary_t   *tool;
-    ngx_http_rtdash_event_t      ev;
-} ngx_http_rtdash_sev_t;
+    ngx_http_rtdash_frame_t     *frame;
+    ngx_msec_t                   now;
+    ngx_msec_t                   interval;
+    ngx_uint_t                   changed;
+} ngx_http_rtdash_update_t;
 
 
+typedef void (*ngx_http_rtdash_sub_pt)(ngx_http_rtdash_sub_t *sub,
+    void *data);
+
+
+/* what a stream request asked for */
 typedef struct {
-    ngx_http_rtdash_stream_t    *st;
-    ngx_http_rtdash_group_t     *group;
-    ngx_uint_t                   snapshot;
-    uint64_t                     since;
+    ngx_array_t                  tools;
     ngx_uint_t                   window;
-    ngx_pool_t                  *tmp;
-    ngx_http_rtdash_zinfo_t      zi;
-    ngx_http_rtdash_summary_t   *tools;
-    ngx_uint_t                   ntools;
-    ngx_uint_t                   max_tools;
-    ngx_http_rtdash_sev_t       *events;      /* newest first */
-    ngx_uint_t                   nevents;
-    ngx_uint_t                   missed;      /* events beyond the cap */
-    ngx_uint_t                   lost;        /* not in the rings */
-    uint32_t                    *seconds;     /* sec bucket sums */
-    ngx_http_rtdash_minute_t    *minutes;     /* minute bucket sums */
-    ngx_uint_t                   nseconds;
-    ngx_uint_t                   nminutes;
-    time_t                       now;
-} ngx_http_rtdash_render_t;
+    ngx_uint_t                   events;
+    ngx_uint_t                   frames;
+    uint64_t                     since;       /* -1: no resume */
+} ngx_http_rtdash_stream_args_t;
 
 
+static ngx_int_t ngx_http_rtdash_stream_args(ngx_http_request_t *r,
+    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args);
+static ngx_int_t ngx_http_rtdash_stream_header(ngx_http_request_t *r);
 static void ngx_http_rtdash_stream_watch(ngx_event_t *ev);
 static void ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st);
+static void ngx_http_rtdash_stream_frames(ngx_http_rtdash_stream_t *st,
+    uint64_t seq, ngx_msec_t now);
 static void ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st);
+static void ngx_http_rtdash_group_each(ngx_http_rtdash_group_t *g,
+    ngx_http_rtdash_sub_pt handler, void *data);
+static void ngx_http_rtdash_stream_each(ngx_http_rtdash_stream_t *st,
+    ngx_http_rtdash_sub_pt handler, void *data);
+static void ngx_http_rtdash_sub_bye(ngx_http_rtdash_sub_t *sub, void *data);
+static void ngx_http_rtdash_sub_ping(ngx_http_rtdash_sub_t *sub, void *data);
+static void ngx_http_rtdash_sub_update(ngx_http_rtdash_sub_t *sub,
+    void *data);
 static ngx_http_rtdash_group_t *ngx_http_rtdash_group_get(
     ngx_http_rtdash_stream_t *st, ngx_array_t *tools, ngx_uint_t events);
 static void ngx_http_rtdash_stream_cleanup(void *data);
@@ -150,19 +142,16 @@ static void ngx_http_rtdash_conn_write(ngx_event_t *wev);
 static void ngx_http_rtdash_conn_read(ngx_event_t *rev);
 static void ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub,
     uint64_t since);
-static void ngx_http_rtdash_frame_release(ngx_http_rtdash_frame_t *frame);
-static ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_text(ngx_log_t *log,
-    const char *text, size_t len);
-static ngx_http_rtdash_frame_t *ngx_http_rtdash_render(
-    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_group_t *group,
-    ngx_uint_t snapshot, uint64_t since, ngx_uint_t window,
-    ngx_uint_t *active);
-static ngx_int_t ngx_http_rtdash_collect(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_node_t *node);
-static void ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_sev_t *evs, ngx_uint_t n);
-static void ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src);
+static void ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_frame_mode_e mode, uint64_t id);
+static void ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o);
+
+
+/* SSE: "retry:" before a snapshot, "id:", "event:", one "data:" line */
+static const ngx_http_rtdash_framing_t  ngx_http_rtdash_sse_framing = {
+    ngx_http_rtdash_sse_open,
+    ngx_http_rtdash_sse_close
+};
 
 
 ngx_int_t
@@ -179,6 +168,9 @@ ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
     st->lcf = lcf;
     st->ctx = lcf->zone->data;
     st->log = cycle->log;
+    st->frames.ctx = st->ctx;
+    st->frames.log = cycle->log;
+    st->frames.framing = &ngx_http_rtdash_sse_framing;
     ngx_queue_init(&st->groups);
 
     st->watch.handler = ngx_http_rtdash_stream_watch;
@@ -201,17 +193,12 @@ ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
 ngx_int_t
 ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 {
-    u_char                      *p;
-    uint64_t                     since;
-    ngx_int_t                    rc;
-    ngx_str_t                   *v, *lei;
-    ngx_uint_t                   events, window, frames, i, resume;
-    ngx_array_t                  tools, last;
-    ngx_table_elt_t             *h;
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_rtdash_sub_t       *sub;
-    ngx_http_rtdash_stream_t    *st;
-    ngx_http_rtdash_loc_conf_t  *lcf;
+    ngx_int_t                       rc;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_rtdash_sub_t          *sub;
+    ngx_http_rtdash_stream_t       *st;
+    ngx_http_rtdash_loc_conf_t     *lcf;
+    ngx_http_rtdash_stream_args_t   args;
 
     rc = ngx_http_rtdash_check_get(r);
     if (rc != NGX_DECLINED) {
@@ -240,66 +227,9 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
                                           -1, -1);
     }
 
-    if (ngx_http_rtdash_arg(r, "tool", &tools) != NGX_OK
-        || ngx_http_rtdash_arg(r, "last_event_id", &last) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    v = tools.elts;
-
-    for (i = 0; i < tools.nelts; i++) {
-        if (!ngx_http_rtdash_valid_text(v[i].data, v[i].len,
-                                        NGX_HTTP_RTDASH_TOOL_MAX))
-        {
-            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "invalid tool", &v[i], -1, -1);
-        }
-    }
-
-    if (ngx_http_rtdash_arg_uint(r, "window", 3600, st->ctx->retention,
-                                 &window) != NGX_OK
-        || ngx_http_rtdash_arg_uint(r, "events", 50, st->ctx->nevents,
-                                    &events) != NGX_OK
-        || ngx_http_rtdash_arg_uint(r, "frames", 0, NGX_MAX_INT_T_VALUE,
-                                    &frames) != NGX_OK)
-    {
-        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "\"window\", \"events\" and "
-                                          "\"frames\" take numbers", NULL,
-                                          -1, -1);
-    }
-
-    if (window < 60) {
-        window = 60;
-    }
-
-    /* Last-Event-ID header, or last_event_id= for clients without it */
-
-    lei = NULL;
-    resume = 0;
-    since = 0;
-
-    if (last.nelts) {
-        lei = last.elts;
-    }
-
-    h = ngx_http_rtdash_header_in(r, "Last-Event-ID");
-
-    if (h) {
-        lei = &h->value;
-    }
-
-    if (lei && lei->len) {
-        for (p = lei->data; p < lei->data + lei->len; p++) {
-            if (*p < '0' || *p > '9' || since > (uint64_t) 1 << 60) {
-                break;
-            }
-
-            since = since * 10 + (*p - '0');
-        }
-
-        resume = (p == lei->data + lei->len);
+    rc = ngx_http_rtdash_stream_args(r, st, &args);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     /*
@@ -313,8 +243,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sub->window = window;
-    sub->max_frames = frames;
+    sub->window = args.window;
+    sub->max_frames = args.frames;
 
     /* the cleanup first: once in a group, the subscriber must leave it */
 
@@ -323,7 +253,7 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sub->group = ngx_http_rtdash_group_get(st, &tools, events);
+    sub->group = ngx_http_rtdash_group_get(st, &args.tools, args.events);
     if (sub->group == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -342,6 +272,120 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_rtdash_stream_cleanup;
     cln->data = sub;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "rtdash stream: subscriber joins, %ui in its group, "
+                   "%ui here, resume from %uL", sub->group->nsubs,
+                   st->nclients, args.since);
+
+    rc = ngx_http_rtdash_stream_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    ngx_http_set_ctx(r, sub, ngx_http_rtdash_module);
+
+    r->read_event_handler = ngx_http_rtdash_stream_read;
+    r->write_event_handler = ngx_http_rtdash_stream_write;
+    r->main->count++;
+
+    /* the snapshot goes from the write handler, right after this */
+
+    sub->since = args.since;
+    ngx_post_event(r->connection->write, &ngx_posted_events);
+
+    st->last_write = ngx_current_msec;
+
+    if (!st->watch.timer_set) {
+        ngx_add_timer(&st->watch, NGX_HTTP_RTDASH_WATCH);
+    }
+
+    return NGX_DONE;
+}
+
+
+/* the query: tool=, window=, events=, frames=, and where to resume */
+
+static ngx_int_t
+ngx_http_rtdash_stream_args(ngx_http_request_t *r,
+    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args)
+{
+    u_char           *p;
+    uint64_t          since;
+    ngx_str_t        *v, *lei;
+    ngx_uint_t        i;
+    ngx_array_t       last;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_rtdash_arg(r, "tool", &args->tools) != NGX_OK
+        || ngx_http_rtdash_arg(r, "last_event_id", &last) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = args->tools.elts;
+
+    for (i = 0; i < args->tools.nelts; i++) {
+        if (!ngx_http_rtdash_valid_text(v[i].data, v[i].len,
+                                        NGX_HTTP_RTDASH_TOOL_MAX))
+        {
+            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "invalid tool", &v[i], -1, -1);
+        }
+    }
+
+    if (ngx_http_rtdash_arg_uint(r, "window", 3600, st->ctx->retention,
+                                 &args->window) != NGX_OK
+        || ngx_http_rtdash_arg_uint(r, "events", 50, st->ctx->nevents,
+                                    &args->events) != NGX_OK
+        || ngx_http_rtdash_arg_uint(r, "frames", 0, NGX_MAX_INT_T_VALUE,
+                                    &args->frames) != NGX_OK)
+    {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"window\", \"events\" and "
+                                          "\"frames\" take numbers", NULL,
+                                          -1, -1);
+    }
+
+    if (args->window < 60) {
+        args->window = 60;
+    }
+
+    /* Last-Event-ID header, or last_event_id= for clients without it */
+
+    lei = (last.nelts) ? last.elts : NULL;
+
+    h = ngx_http_rtdash_header_in(r, "Last-Event-ID");
+
+    if (h) {
+        lei = &h->value;
+    }
+
+    args->since = (uint64_t) -1;
+
+    if (lei == NULL || lei->len == 0) {
+        return NGX_OK;
+    }
+
+    since = 0;
+
+    for (p = lei->data; p < lei->data + lei->len; p++) {
+        if (*p < '0' || *p > '9' || since > (uint64_t) 1 << 60) {
+            return NGX_OK;
+        }
+
+        since = since * 10 + (*p - '0');
+    }
+
+    args->since = since;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_rtdash_stream_header(ngx_http_request_t *r)
+{
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_length_n = -1;
     ngx_str_set(&r->headers_out.content_type, "text/event-stream");
@@ -358,30 +402,7 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 
     r->keepalive = 0;
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    ngx_http_set_ctx(r, sub, ngx_http_rtdash_module);
-
-    r->read_event_handler = ngx_http_rtdash_stream_read;
-    r->write_event_handler = ngx_http_rtdash_stream_write;
-    r->main->count++;
-
-    /* the snapshot goes from the write handler, right after this */
-
-    sub->since = resume ? since : (uint64_t) -1;
-    ngx_post_event(r->connection->write, &ngx_posted_events);
-
-    st->last_write = ngx_current_msec;
-
-    if (!st->watch.timer_set) {
-        ngx_add_timer(&st->watch, NGX_HTTP_RTDASH_WATCH);
-    }
-
-    return NGX_DONE;
+    return ngx_http_send_header(r);
 }
 
 
@@ -400,9 +421,10 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
     u_char                   *p;
     size_t                    size;
     ngx_str_t                *v;
-    ngx_uint_t                i, j;
-    ngx_queue_t              *q;
-    ngx_http_rtdash_group_t  *g;
+    ngx_uint_t                 i, j;
+    ngx_queue_t               *q;
+    ngx_http_rtdash_group_t   *g;
+    ngx_http_rtdash_filter_t  *f;
 
     v = tools->elts;
 
@@ -411,20 +433,21 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
          q = ngx_queue_next(q))
     {
         g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
+        f = &g->filter;
 
-        if (g->events != events || g->ntools != tools->nelts) {
+        if (f->events != events || f->ntools != tools->nelts) {
             continue;
         }
 
-        for (i = 0; i < g->ntools; i++) {
-            if (g->tools[i].len != v[i].len
-                || ngx_memcmp(g->tools[i].data, v[i].data, v[i].len) != 0)
+        for (i = 0; i < f->ntools; i++) {
+            if (f->tools[i].len != v[i].len
+                || ngx_memcmp(f->tools[i].data, v[i].data, v[i].len) != 0)
             {
                 break;
             }
         }
 
-        if (i == g->ntools) {
+        if (i == f->ntools) {
             return g;
         }
     }
@@ -445,20 +468,20 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
 
     ngx_memzero(g, sizeof(ngx_http_rtdash_group_t));
 
-    g->events = events;
-    g->ntools = tools->nelts;
-    g->tools = (ngx_str_t *) (g + 1);
-    g->hashes = (uint32_t *) (g->tools + g->ntools);
+    g->filter.events = events;
+    g->filter.ntools = tools->nelts;
+    g->filter.tools = (ngx_str_t *) (g + 1);
+    g->filter.hashes = (uint32_t *) (g->filter.tools + g->filter.ntools);
     g->seq = st->ctx->sh->seq;
     ngx_queue_init(&g->subs);
 
-    p = (u_char *) (g->hashes + g->ntools);
+    p = (u_char *) (g->filter.hashes + g->filter.ntools);
 
-    for (j = 0; j < g->ntools; j++) {
-        g->tools[j].data = p;
-        g->tools[j].len = v[j].len;
+    for (j = 0; j < g->filter.ntools; j++) {
+        g->filter.tools[j].data = p;
+        g->filter.tools[j].len = v[j].len;
         p = ngx_cpymem(p, v[j].data, v[j].len);
-        g->hashes[j] = ngx_crc32_short(v[j].data, v[j].len);
+        g->filter.hashes[j] = ngx_crc32_short(v[j].data, v[j].len);
     }
 
     ngx_queue_insert_tail(&st->groups, &g->queue);
@@ -480,6 +503,10 @@ ngx_http_rtdash_stream_cleanup(void *data)
 
     ngx_queue_remove(&sub->queue);
     st->nclients--;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->log, 0,
+                   "rtdash stream: subscriber leaves, %ui left in its "
+                   "group, %ui here", g->nsubs - 1, st->nclients);
 
     if (sub->frame) {
         ngx_http_rtdash_frame_release(sub->frame);
@@ -515,25 +542,36 @@ ngx_http_rtdash_stream_watch(ngx_event_t *ev)
 }
 
 
-/* a final frame, then every stream finishes: clients reconnect */
+/*
+ * Every subscriber of a group, or of every group: a subscriber may free
+ * itself, and its group with the last one, so the next elements are
+ * taken first and a freed group's sentinel is only compared by address.
+ */
 
 static void
-ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
+ngx_http_rtdash_group_each(ngx_http_rtdash_group_t *g,
+    ngx_http_rtdash_sub_pt handler, void *data)
 {
-    ngx_queue_t              *q, *sq, *next;
-    ngx_http_rtdash_sub_t    *sub;
-    ngx_http_rtdash_frame_t  *frame;
+    ngx_queue_t            *sq, *sentinel;
+    ngx_http_rtdash_sub_t  *sub;
+
+    sentinel = ngx_queue_sentinel(&g->subs);
+
+    for (sq = ngx_queue_head(&g->subs); sq != sentinel; /* void */) {
+        sub = ngx_queue_data(sq, ngx_http_rtdash_sub_t, queue);
+        sq = ngx_queue_next(sq);
+
+        handler(sub, data);
+    }
+}
+
+
+static void
+ngx_http_rtdash_stream_each(ngx_http_rtdash_stream_t *st,
+    ngx_http_rtdash_sub_pt handler, void *data)
+{
+    ngx_queue_t              *q, *next;
     ngx_http_rtdash_group_t  *g;
-
-    static char  bye[] = "event: close\ndata: {\"reason\":\"shutdown\"}\n\n";
-
-    frame = ngx_http_rtdash_frame_text(st->log, bye, sizeof(bye) - 1);
-
-    /*
-     * A finishing subscriber may free itself and its group: the next
-     * elements are taken first, and a freed group's sentinel is only
-     * compared by address.
-     */
 
     for (q = ngx_queue_head(&st->groups);
          q != ngx_queue_sentinel(&st->groups);
@@ -542,31 +580,27 @@ ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
         next = ngx_queue_next(q);
         g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
 
-        for (sq = ngx_queue_head(&g->subs);
-             sq != ngx_queue_sentinel(&g->subs);
-             /* void */)
-        {
-            sub = ngx_queue_data(sq, ngx_http_rtdash_sub_t, queue);
-            sq = ngx_queue_next(sq);
-
-            if (sub->done || sub->finish) {
-                continue;
-            }
-
-            sub->finish = 1;
-
-            if (sub->frame) {
-                continue;           /* finishes when it drains */
-            }
-
-            if (frame) {
-                (void) ngx_http_rtdash_sub_send(sub, frame, 0);
-
-            } else {
-                ngx_http_rtdash_sub_finish(sub);
-            }
-        }
+        ngx_http_rtdash_group_each(g, handler, data);
     }
+}
+
+
+/* a final frame, then every stream finishes: clients reconnect */
+
+static void
+ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
+{
+    ngx_http_rtdash_frame_t  *frame;
+
+    static char  bye[] = "event: close\ndata: {\"reason\":\"shutdown\"}\n\n";
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->log, 0,
+                   "rtdash stream: shutdown, %ui subscribers finish",
+                   st->nclients);
+
+    frame = ngx_http_rtdash_frame_text(st->log, bye, sizeof(bye) - 1);
+
+    ngx_http_rtdash_stream_each(st, ngx_http_rtdash_sub_bye, frame);
 
     if (frame) {
         ngx_http_rtdash_frame_release(frame);
@@ -575,26 +609,57 @@ ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
 
 
 static void
+ngx_http_rtdash_sub_bye(ngx_http_rtdash_sub_t *sub, void *data)
+{
+    ngx_http_rtdash_frame_t  *frame = data;
+
+    if (sub->done || sub->finish) {
+        return;
+    }
+
+    sub->finish = 1;
+
+    if (sub->frame) {
+        return;             /* finishes when it drains */
+    }
+
+    if (frame) {
+        (void) ngx_http_rtdash_sub_send(sub, frame, 0);
+
+    } else {
+        ngx_http_rtdash_sub_finish(sub);
+    }
+}
+
+
+static void
+ngx_http_rtdash_sub_ping(ngx_http_rtdash_sub_t *sub, void *data)
+{
+    if (sub->frame == NULL && !sub->done && sub->connected) {
+        (void) ngx_http_rtdash_sub_send(sub, data, 0);
+    }
+}
+
+
+/*
+ * News after a quiet spell (a tenth of the interval without any) go out
+ * at once.  News that follow news more closely are a burst: they wait
+ * until an interval after the last frame with news, so a continuous load
+ * gets one frame per interval.  Refreshes of rates alone go every
+ * interval while a tool was active; else a ping every heartbeat.
+ */
+
+static void
 ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
 {
     uint64_t                  seq;
     ngx_msec_t                now;
-    ngx_uint_t                due, changed, active, any;
-    ngx_queue_t              *q, *sq, *next;
-    ngx_http_rtdash_sub_t    *sub;
+    ngx_uint_t                changed;
+    ngx_queue_t              *q;
     ngx_http_rtdash_frame_t  *frame;
     ngx_http_rtdash_group_t  *g;
 
     now = ngx_current_msec;
-
-    /*
-     * News after a quiet spell (a tenth of the interval without any)
-     * go out at once.  News that follow news more closely are a burst:
-     * they wait until an interval after the last frame with news, so a
-     * continuous load gets one frame per interval.  Refreshes of rates
-     * alone go every interval.
-     */
-
     seq = st->ctx->sh->seq;
 
     if (seq != st->seen_seq) {
@@ -605,76 +670,78 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
 
     changed = (seq != st->seq);
 
-    if (!(changed
-          && (!st->burst || now - st->last_change >= st->lcf->interval)))
+    if (changed
+        && (!st->burst || now - st->last_change >= st->lcf->interval))
     {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->log, 0,
+                       "rtdash stream: news up to %uL%s", seq,
+                       st->burst ? " after a burst" : "");
 
-        due = (now - st->last_frame >= st->lcf->interval);
-
-        if (due) {
-            /* rates move with time alone while a tool was active */
-
-            any = 0;
-
-            for (q = ngx_queue_head(&st->groups);
-                 q != ngx_queue_sentinel(&st->groups);
-                 q = ngx_queue_next(q))
-            {
-                g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
-                any |= g->active;
-            }
-
-            if (any) {
-                goto frames;
-            }
-        }
-
-        if (now - st->last_write >= st->lcf->heartbeat) {
-            st->last_write = now;
-
-            frame = ngx_http_rtdash_frame_text(st->log, ": ping\n\n", 8);
-            if (frame == NULL) {
-                return;
-            }
-
-            /* a subscriber that fails may free itself and its group */
-
-            for (q = ngx_queue_head(&st->groups);
-                 q != ngx_queue_sentinel(&st->groups);
-                 q = next)
-            {
-                next = ngx_queue_next(q);
-                g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
-
-                for (sq = ngx_queue_head(&g->subs);
-                     sq != ngx_queue_sentinel(&g->subs);
-                     /* void */)
-                {
-                    sub = ngx_queue_data(sq, ngx_http_rtdash_sub_t, queue);
-                    sq = ngx_queue_next(sq);
-
-                    if (sub->frame == NULL && !sub->done && sub->connected)
-                    {
-                        (void) ngx_http_rtdash_sub_send(sub, frame, 0);
-                    }
-                }
-            }
-
-            ngx_http_rtdash_frame_release(frame);
-        }
-
+        st->seq = seq;
+        st->last_change = now;
+        ngx_http_rtdash_stream_frames(st, seq, now);
         return;
     }
 
-frames:
+    if (now - st->last_frame >= st->lcf->interval) {
 
-    if (changed) {
-        st->seq = seq;
-        st->last_change = now;
+        /* rates move with time alone while a tool was active */
+
+        for (q = ngx_queue_head(&st->groups);
+             q != ngx_queue_sentinel(&st->groups);
+             q = ngx_queue_next(q))
+        {
+            g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
+
+            if (g->active) {
+                ngx_log_debug0(NGX_LOG_DEBUG_HTTP, st->log, 0,
+                               "rtdash stream: refresh of rates");
+
+                if (changed) {
+                    /* news of a burst go with the refresh */
+                    st->seq = seq;
+                    st->last_change = now;
+                }
+
+                ngx_http_rtdash_stream_frames(st, seq, now);
+                return;
+            }
+        }
     }
+
+    if (now - st->last_write < st->lcf->heartbeat) {
+        return;
+    }
+
+    st->last_write = now;
+
+    frame = ngx_http_rtdash_frame_text(st->log, ": ping\n\n", 8);
+    if (frame == NULL) {
+        return;
+    }
+
+    ngx_http_rtdash_stream_each(st, ngx_http_rtdash_sub_ping, frame);
+
+    ngx_http_rtdash_frame_release(frame);
+}
+
+
+/* one update per group, sent to each of its subscribers that can take it */
+
+static void
+ngx_http_rtdash_stream_frames(ngx_http_rtdash_stream_t *st, uint64_t seq,
+    ngx_msec_t now)
+{
+    ngx_uint_t                active;
+    ngx_queue_t              *q, *next;
+    ngx_http_rtdash_group_t  *g;
+    ngx_http_rtdash_update_t  u;
 
     st->last_frame = now;
     st->last_write = now;
+
+    u.now = now;
+    u.interval = st->lcf->interval;
 
     for (q = ngx_queue_head(&st->groups);
          q != ngx_queue_sentinel(&st->groups);
@@ -683,66 +750,80 @@ frames:
         next = ngx_queue_next(q);
         g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
 
-        frame = ngx_http_rtdash_render(st, g, 0, g->seq, 0, &active);
-
+        u.frame = ngx_http_rtdash_frame_render(&st->frames, &g->filter,
+                                               NGX_HTTP_RTDASH_FRAME_UPDATE,
+                                               g->seq, 0, &active);
         g->active = active;
 
-        if (frame == NULL) {
+        if (u.frame == NULL) {
             continue;
         }
 
-        changed = (g->seq != seq);
+        u.changed = (g->seq != seq);
         g->seq = seq;
 
-        /* a subscriber finishing may free the group: keep the next one */
+        /* a subscriber finishing may free the group: u.frame stays ours */
 
-        for (sq = ngx_queue_head(&g->subs);
-             sq != ngx_queue_sentinel(&g->subs);
-             /* void */)
-        {
-            sub = ngx_queue_data(sq, ngx_http_rtdash_sub_t, queue);
-            sq = ngx_queue_next(sq);
+        ngx_http_rtdash_group_each(g, ngx_http_rtdash_sub_update, &u);
 
-            if (sub->done || !sub->connected) {
-                continue;
-            }
-
-            /* a refresh of rates only: not sooner than its last frame */
-
-            if (!changed && now - sub->last_frame < st->lcf->interval) {
-                continue;
-            }
-
-            if (sub->frame) {
-                sub->snapshot = 1;
-                continue;
-            }
-
-            (void) ngx_http_rtdash_sub_send(sub, frame, 1);
-        }
-
-        ngx_http_rtdash_frame_release(frame);
+        ngx_http_rtdash_frame_release(u.frame);
     }
+}
+
+
+static void
+ngx_http_rtdash_sub_update(ngx_http_rtdash_sub_t *sub, void *data)
+{
+    ngx_http_rtdash_update_t  *u = data;
+
+    if (sub->done || !sub->connected) {
+        return;
+    }
+
+    /* a refresh of rates only: not sooner than its last frame */
+
+    if (!u->changed && u->now - sub->last_frame < u->interval) {
+        return;
+    }
+
+    if (sub->frame) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                       "rtdash stream: subscriber busy, skips a frame");
+        sub->snapshot = 1;
+        return;
+    }
+
+    (void) ngx_http_rtdash_sub_send(sub, u->frame, 1);
 }
 
 
 static void
 ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
 {
-    ngx_uint_t                active;
-    ngx_http_rtdash_frame_t  *frame;
+    ngx_uint_t                 active;
+    ngx_http_rtdash_frame_t   *frame;
+    ngx_http_rtdash_frames_t  *fr;
+    ngx_http_rtdash_filter_t  *f;
 
+    fr = &sub->stream->frames;
+    f = &sub->group->filter;
     frame = NULL;
 
     if (since != (uint64_t) -1) {
         /* a resume: an update with what was missed, if all of it is there */
-        frame = ngx_http_rtdash_render(sub->stream, sub->group, 2, since,
-                                       sub->window, &active);
+        frame = ngx_http_rtdash_frame_render(fr, f,
+                                             NGX_HTTP_RTDASH_FRAME_RESUME,
+                                             since, sub->window, &active);
     }
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                   "rtdash stream: subscriber gets %s from %uL",
+                   frame ? "a resume" : "a snapshot", since);
+
     if (frame == NULL) {
-        frame = ngx_http_rtdash_render(sub->stream, sub->group, 1, 0,
-                                       sub->window, &active);
+        frame = ngx_http_rtdash_frame_render(fr, f,
+                                             NGX_HTTP_RTDASH_FRAME_SNAPSHOT,
+                                             0, sub->window, &active);
     }
 
     if (frame == NULL) {
@@ -762,6 +843,35 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
     (void) ngx_http_rtdash_sub_send(sub, frame, 1);
 
     ngx_http_rtdash_frame_release(frame);
+}
+
+
+static void
+ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_frame_mode_e mode, uint64_t id)
+{
+    if (mode == NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
+        ngx_http_rtdash_out_lit(o, "retry: ");
+        ngx_http_rtdash_out_uint(o, NGX_HTTP_RTDASH_RETRY);
+        ngx_http_rtdash_out_lit(o, "\n");
+    }
+
+    ngx_http_rtdash_out_lit(o, "id: ");
+    ngx_http_rtdash_out_uint(o, id);
+
+    if (mode == NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
+        ngx_http_rtdash_out_lit(o, "\nevent: snapshot\ndata: ");
+
+    } else {
+        ngx_http_rtdash_out_lit(o, "\nevent: update\ndata: ");
+    }
+}
+
+
+static void
+ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o)
+{
+    ngx_http_rtdash_out_lit(o, "\n\n");
 }
 
 
@@ -925,6 +1035,9 @@ ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
 
     if (sub->snapshot) {
         /* it skipped frames while it was slow: start it over */
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                       "rtdash stream: subscriber drained after skipping, "
+                       "snapshot");
         ngx_http_rtdash_sub_snapshot(sub, (uint64_t) -1);
     }
 }
@@ -941,6 +1054,10 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
     if (sub->done) {
         return;
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                   "rtdash stream: subscriber finishes after %ui frames%s",
+                   sub->frames, sub->finish ? ", shutting down" : "");
 
     if (sub->detached) {
         if (!sub->chunked) {
@@ -976,6 +1093,10 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
 static void
 ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
 {
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                   "rtdash stream: subscriber closes, rc:%i, %ui frames",
+                   rc, sub->frames);
+
     sub->done = 1;
 
     if (sub->detached) {
@@ -1020,6 +1141,9 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
         || r->header_only
         || r->cleanup)
     {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "rtdash stream: subscriber kept on its request "
+                       "(HTTP/2, a filter or its buffers)");
         return;
     }
 
@@ -1031,6 +1155,9 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
 
     for (cln = r->pool->cleanup; cln; cln = cln->next) {
         if (cln != sub->cleanup && cln->handler) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                           "rtdash stream: subscriber kept on its request "
+                           "(another module's cleanup)");
             return;
         }
     }
@@ -1067,6 +1194,9 @@ ngx_http_rtdash_sub_detach(ngx_http_rtdash_sub_t *sub)
     if (c->write->timer_set) {
         ngx_del_timer(c->write);
     }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "rtdash stream: subscriber detached, request freed");
 
     ngx_http_free_request(r, 0);
 
@@ -1205,512 +1335,5 @@ ngx_http_rtdash_conn_read(ngx_event_t *rev)
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
         ngx_http_rtdash_sub_close(sub, NGX_ERROR);
-    }
-}
-
-
-static void
-ngx_http_rtdash_frame_release(ngx_http_rtdash_frame_t *frame)
-{
-    if (--frame->refs == 0) {
-        ngx_destroy_pool(frame->pool);
-    }
-}
-
-
-static ngx_http_rtdash_frame_t *
-ngx_http_rtdash_frame_text(ngx_log_t *log, const char *text, size_t len)
-{
-    ngx_pool_t               *pool;
-    ngx_http_rtdash_frame_t  *frame;
-
-    pool = ngx_create_pool(256, log);
-    if (pool == NULL) {
-        return NULL;
-    }
-
-    frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
-    if (frame == NULL) {
-        ngx_destroy_pool(pool);
-        return NULL;
-    }
-
-    frame->pool = pool;
-    frame->data = (u_char *) text;
-    frame->len = len;
-    frame->refs = 1;
-
-    return frame;
-}
-
-
-/*
- * Render a frame for a group: snapshot == 1 a snapshot, 0 an update of
- * what changed since "since" (NULL when nothing did), 2 a resume update
- * (NULL when what was missed is no longer in the rings).
- */
-
-static ngx_http_rtdash_frame_t *
-ngx_http_rtdash_render(ngx_http_rtdash_stream_t *st,
-    ngx_http_rtdash_group_t *g, ngx_uint_t snapshot, uint64_t since,
-    ngx_uint_t window, ngx_uint_t *active)
-{
-    u_char                     *p;
-    time_t                      t;
-    ngx_uint_t                  i;
-    ngx_queue_t                *q;
-    ngx_chain_t                *cl;
-    ngx_pool_t                 *pool;
-    ngx_http_rtdash_out_t       o;
-    ngx_http_rtdash_ctx_t      *ctx;
-    ngx_http_rtdash_node_t     *node;
-    size_t                     *hint;
-    ngx_http_rtdash_frame_t    *frame;
-    ngx_http_rtdash_render_t    rd;
-    ngx_http_rtdash_summary_t  *s;
-    ngx_http_rtdash_minute_t   *m;
-
-    ctx = st->ctx;
-    *active = 0;
-
-    ngx_memzero(&rd, sizeof(ngx_http_rtdash_render_t));
-
-    rd.st = st;
-    rd.group = g;
-    rd.snapshot = (snapshot == 1);
-    rd.since = since;
-    rd.now = ngx_time();
-    rd.nseconds = (snapshot == 1) ? 60 : 2;
-    rd.nminutes = (snapshot == 1) ? (window + 59) / 60 : 1;
-
-    rd.tmp = ngx_create_pool(16384, st->log);
-    if (rd.tmp == NULL) {
-        return NULL;
-    }
-
-    ngx_shmtx_lock(&ctx->shpool->mutex);
-    ngx_http_rtdash_zinfo_locked(ctx, &rd.zi);
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-    /* summaries go to memory kept from render to render */
-
-    rd.max_tools = (g->ntools ? g->ntools : rd.zi.ntools) + 16;
-
-    if (st->nsummaries < rd.max_tools) {
-        if (st->summaries) {
-            ngx_free(st->summaries);
-        }
-
-        st->nsummaries = rd.max_tools + rd.max_tools / 2;
-        st->summaries = ngx_alloc(st->nsummaries
-                                  * sizeof(ngx_http_rtdash_summary_t),
-                                  st->log);
-        if (st->summaries == NULL) {
-            st->nsummaries = 0;
-            goto failed;
-        }
-    }
-
-    rd.tools = st->summaries;
-
-    rd.seconds = ngx_pcalloc(rd.tmp, ctx->layout.sec_size * rd.nseconds);
-    rd.minutes = ngx_pcalloc(rd.tmp, ctx->layout.min_size * rd.nminutes);
-    /* the frame's list, a tool's list, the merge: cap + 1 each */
-
-    rd.events = ngx_palloc(rd.tmp, (g->events + 1) * 3
-                                   * sizeof(ngx_http_rtdash_sev_t));
-
-    if (rd.seconds == NULL || rd.minutes == NULL || rd.events == NULL) {
-        goto failed;
-    }
-
-    if (g->ntools) {
-        for (i = 0; i < g->ntools; i++) {
-            ngx_shmtx_lock(&ctx->shpool->mutex);
-            node = ngx_http_rtdash_lookup_locked(ctx, g->hashes[i],
-                                                 g->tools[i].data,
-                                                 g->tools[i].len);
-            if (node && ngx_http_rtdash_collect(&rd, node) != NGX_OK) {
-                ngx_shmtx_unlock(&ctx->shpool->mutex);
-                goto failed;
-            }
-
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
-        }
-
-    } else {
-        /* tools are never removed once seen: the queue only grows */
-
-        ngx_shmtx_lock(&ctx->shpool->mutex);
-        q = ngx_queue_head(&ctx->sh->tools);
-
-        while (q != ngx_queue_sentinel(&ctx->sh->tools)) {
-            node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-
-            if (ngx_http_rtdash_collect(&rd, node) != NGX_OK) {
-                ngx_shmtx_unlock(&ctx->shpool->mutex);
-                goto failed;
-            }
-
-            q = ngx_queue_next(q);
-
-            /* let writers in between tools */
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
-            ngx_shmtx_lock(&ctx->shpool->mutex);
-        }
-
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-    }
-
-    s = rd.tools;
-
-    for (i = 0; i < rd.ntools; i++) {
-        if (s[i].updated >= (double) (rd.now - NGX_HTTP_RTDASH_ACTIVE)) {
-            *active = 1;
-        }
-    }
-
-    if (snapshot == 2 && (rd.lost || rd.missed)) {
-        goto failed;
-    }
-
-    if (snapshot == 0 && rd.ntools == 0) {
-        goto failed;
-    }
-
-    /*
-     * The frame is written into a pool of its own, in one buffer sized
-     * after the last frame of its kind, so it needs no copy as a rule.
-     */
-
-    hint = &st->hint[snapshot == 1];
-
-    pool = ngx_create_pool(NGX_MIN_POOL_SIZE, st->log);
-    if (pool == NULL) {
-        goto failed;
-    }
-
-    frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
-    if (frame == NULL) {
-        goto failed_frame;
-    }
-
-    ngx_http_rtdash_out_init(&o, pool, ngx_max(*hint, 16384));
-
-    if (snapshot == 1) {
-        ngx_http_rtdash_out_lit(&o, "retry: ");
-        ngx_http_rtdash_out_uint(&o, NGX_HTTP_RTDASH_RETRY);
-        ngx_http_rtdash_out_lit(&o, "\n");
-    }
-
-    ngx_http_rtdash_out_lit(&o, "id: ");
-    ngx_http_rtdash_out_uint(&o, rd.zi.seq);
-
-    if (snapshot == 1) {
-        ngx_http_rtdash_out_lit(&o, "\nevent: snapshot\ndata: {\"seq\":");
-
-    } else {
-        ngx_http_rtdash_out_lit(&o, "\nevent: update\ndata: {\"seq\":");
-    }
-
-    ngx_http_rtdash_out_uint(&o, rd.zi.seq);
-    ngx_http_rtdash_out_lit(&o, ",\"now\":");
-    ngx_http_rtdash_out_num_g(&o, ngx_http_rtdash_now(), 13);
-    ngx_http_rtdash_out_lit(&o, ",\"zone\":");
-    ngx_http_rtdash_json_zone(&o, ctx, &rd.zi);
-    ngx_http_rtdash_out_lit(&o, ",\"types\":");
-    ngx_http_rtdash_json_types(&o, &rd.zi);
-    ngx_http_rtdash_out_lit(&o, ",\"tools\":[");
-
-    for (i = 0; i < rd.ntools; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        ngx_http_rtdash_json_tool(&o, &rd.zi, &s[i]);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "]");
-
-    if (snapshot == 1) {
-        ngx_http_rtdash_out_lit(&o, ",\"tool\":[");
-
-        for (i = 0; i < g->ntools; i++) {
-            if (i) {
-                ngx_http_rtdash_out_lit(&o, ",");
-            }
-
-            ngx_http_rtdash_out_str(&o, g->tools[i].data, g->tools[i].len);
-        }
-
-        ngx_http_rtdash_out_lit(&o, "],\"window\":");
-        ngx_http_rtdash_out_uint(&o, window);
-    }
-
-    ngx_http_rtdash_out_lit(&o, ",\"minutes\":[");
-
-    for (i = 0; i < rd.nminutes; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        t = rd.now - rd.now % 60 - (rd.nminutes - 1 - i) * 60;
-        m = (ngx_http_rtdash_minute_t *) ((u_char *) rd.minutes
-                                          + i * ctx->layout.min_size);
-
-        ngx_http_rtdash_json_minute(&o, ctx, &rd.zi, NULL, 0,
-                                    m->t ? m : NULL, t);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "],\"seconds\":[");
-
-    for (i = 0; i < rd.nseconds; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        p = (u_char *) rd.seconds + i * ctx->layout.sec_size;
-
-        ngx_http_rtdash_json_second(&o, ctx, &rd.zi,
-                                    ((uint32_t *) p)[0] ? (uint32_t *) p
-                                                        : NULL,
-                                    rd.now - (rd.nseconds - 1 - i));
-    }
-
-    ngx_http_rtdash_out_lit(&o, "],\"events\":[");
-
-    for (i = 0; i < rd.nevents; i++) {
-        if (i) {
-            ngx_http_rtdash_out_lit(&o, ",");
-        }
-
-        ngx_http_rtdash_json_event(&o, &rd.zi, &rd.events[i].ev,
-                                   rd.events[i].tool->name,
-                                   rd.events[i].tool->name_len);
-    }
-
-    ngx_http_rtdash_out_lit(&o, "]}\n\n");
-
-    if (o.failed) {
-        goto failed_frame;
-    }
-
-    if (o.size + o.size / 4 > *hint) {
-        *hint = o.size + o.size / 4;
-    }
-
-    frame->pool = pool;
-    frame->len = o.size;
-    frame->refs = 1;
-
-    if (o.first->next == NULL) {
-        frame->data = o.first->buf->pos;
-
-    } else {
-        frame->data = ngx_pnalloc(pool, o.size);
-        if (frame->data == NULL) {
-            goto failed_frame;
-        }
-
-        p = frame->data;
-
-        for (cl = o.first; cl; cl = cl->next) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-        }
-    }
-
-    ngx_destroy_pool(rd.tmp);
-
-    return frame;
-
-failed_frame:
-
-    ngx_destroy_pool(pool);
-
-failed:
-
-    ngx_destroy_pool(rd.tmp);
-
-    return NULL;
-}
-
-
-/* under the lock: copy what a frame needs of one tool, add up buckets */
-
-static ngx_int_t
-ngx_http_rtdash_collect(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_node_t *node)
-{
-    time_t                      t, first;
-    uint32_t                   *src, *dst;
-    uint64_t                    avail;
-    ngx_uint_t                  i, k, n, types;
-    ngx_http_rtdash_ctx_t      *ctx;
-    ngx_http_rtdash_sev_t      *evs;
-    ngx_http_rtdash_event_t    *ring, *e;
-    ngx_http_rtdash_layout_t   *l;
-    ngx_http_rtdash_summary_t  *s;
-    ngx_http_rtdash_minute_t   *m;
-
-    ctx = rd->st->ctx;
-    l = &ctx->layout;
-    types = ctx->ntypes;
-
-    if (!rd->snapshot && node->seq <= rd->since
-        && node->updated < (double) (rd->now - NGX_HTTP_RTDASH_ACTIVE))
-    {
-        return NGX_OK;
-    }
-
-    if (rd->ntools == rd->max_tools) {
-        /* tools that came after the render started: the next frame */
-        return NGX_OK;
-    }
-
-    s = &rd->tools[rd->ntools++];
-
-    ngx_http_rtdash_summary_locked(ctx, node, rd->now, s);
-
-    /* seconds */
-
-    for (i = 0; i < rd->nseconds; i++) {
-        t = rd->now - (rd->nseconds - 1 - i);
-        src = ngx_http_rtdash_at(node, l->seconds
-                                 + (t % NGX_HTTP_RTDASH_SECONDS) * l->sec_size,
-                                 uint32_t);
-
-        if (src[0] != (uint32_t) t) {
-            continue;
-        }
-
-        dst = (uint32_t *) ((u_char *) rd->seconds + i * l->sec_size);
-        dst[0] = (uint32_t) t;
-
-        for (k = 1; k <= 2 * types; k++) {
-            dst[k] += src[k];
-        }
-    }
-
-    /* minutes */
-
-    first = rd->now - rd->now % 60 - (rd->nminutes - 1) * 60;
-
-    for (i = 0; i < rd->nminutes; i++) {
-        t = first + i * 60;
-        m = ngx_http_rtdash_at(node, l->minutes
-                               + ((t / 60) % ctx->nminutes) * l->min_size,
-                               ngx_http_rtdash_minute_t);
-
-        if (m->t != (uint32_t) t) {
-            continue;
-        }
-
-        ngx_http_rtdash_add_minute(rd,
-                    (ngx_http_rtdash_minute_t *) ((u_char *) rd->minutes
-                                                  + i * l->min_size),
-                    m);
-    }
-
-    /* raw events: the newest of this tool, newer than "since" */
-
-    if (rd->group->events == 0) {
-        return NGX_OK;
-    }
-
-    ring = ngx_http_rtdash_at(node, l->ring, ngx_http_rtdash_event_t);
-    avail = ngx_min(node->nevents, ctx->nevents);
-    evs = rd->events + rd->group->events + 1;
-
-    for (n = 0; n < avail; n++) {
-        e = &ring[(node->nevents - 1 - n) % ctx->nevents];
-
-        if (!rd->snapshot && e->seq <= rd->since) {
-            break;
-        }
-
-        if (n == rd->group->events) {
-            rd->missed++;
-            break;
-        }
-
-        evs[n].tool = s;
-        evs[n].ev = *e;
-    }
-
-    if (!rd->snapshot && n == avail && node->nevents > avail
-        && ring[node->nevents % ctx->nevents].seq > rd->since + 1)
-    {
-        /* the ring wrapped past what the client saw */
-        rd->lost++;
-    }
-
-    ngx_http_rtdash_merge_events(rd, evs, n);
-
-    return NGX_OK;
-}
-
-
-/* merge n events (newest first) into the frame's newest-first list */
-
-static void
-ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_sev_t *evs, ngx_uint_t n)
-{
-    ngx_uint_t              i, j, k, cap;
-    ngx_http_rtdash_sev_t  *out;
-
-    if (n == 0) {
-        return;
-    }
-
-    cap = rd->group->events;
-
-    out = evs + n;          /* room after the tool's events */
-
-    i = 0;
-    j = 0;
-    k = 0;
-
-    while (k < cap && (i < rd->nevents || j < n)) {
-        if (j >= n
-            || (i < rd->nevents && rd->events[i].ev.seq > evs[j].ev.seq))
-        {
-            out[k++] = rd->events[i++];
-
-        } else {
-            out[k++] = evs[j++];
-        }
-    }
-
-    if (i < rd->nevents || j < n) {
-        rd->missed++;
-    }
-
-    ngx_memcpy(rd->events, out, k * sizeof(ngx_http_rtdash_sev_t));
-    rd->nevents = k;
-}
-
-
-static void
-ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src)
-{
-    uint32_t    *a, *b;
-    ngx_uint_t   i, n;
-
-    dst->t = src->t;
-
-    for (i = 0; i < NGX_HTTP_RTDASH_USER_BITS / 32; i++) {
-        dst->users[i] |= src->users[i];
-    }
-
-    ngx_http_rtdash_vstat_merge(&dst->value, &src->value);
-
-    a = (uint32_t *) (dst + 1);
-    b = (uint32_t *) (src + 1);
-    n = 2 * rd->st->ctx->ntypes;
-
-    for (i = 0; i < n; i++) {
-        a[i] += b[i];
     }
 }

@@ -143,6 +143,11 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     oz = ngx_http_rtdash_old_zone((ngx_cycle_t *) ngx_cycle,
                                   &shm_zone->shm.name);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "rtdash zone \"%V\": %s", &shm_zone->shm.name,
+                   oz ? "resized: the old zone's tools move over"
+                      : (ctx->dump.len ? "restoring the dump" : "no dump"));
+
     if (oz && oz->data && ((ngx_http_rtdash_ctx_t *) oz->data)->sh) {
         ngx_http_rtdash_migrate(ctx, oz->data, shm_zone->shm.log);
 
@@ -266,6 +271,67 @@ ngx_http_rtdash_lookup_locked(ngx_http_rtdash_ctx_t *ctx, uint32_t hash,
 }
 
 
+/* a new tool, empty, in the index; NULL when the zone has no room */
+
+ngx_http_rtdash_node_t *
+ngx_http_rtdash_tool_new_locked(ngx_http_rtdash_ctx_t *ctx, uint32_t hash,
+    u_char *name, size_t len)
+{
+    ngx_http_rtdash_node_t  *node;
+
+    if (ctx->sh->ntools >= ctx->sh->max_tools) {
+        return NULL;
+    }
+
+    node = ngx_slab_calloc_locked(ctx->shpool, ctx->layout.node_size);
+    if (node == NULL) {
+        return NULL;
+    }
+
+    node->node.key = hash;
+    node->name_len = len;
+    ngx_memcpy(node->name, name, len);
+
+    ngx_http_rtdash_tool_insert_locked(ctx, node);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "rtdash zone \"%V\": new tool \"%*s\"",
+                   &ctx->name, len, name);
+
+    return node;
+}
+
+
+/* a node whose key and name are set joins the index and the tool list */
+
+void
+ngx_http_rtdash_tool_insert_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    /*
+     * a function pointer in shared memory is only valid in the process
+     * that set it: a reload may map the module elsewhere
+     */
+    ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
+    ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
+    ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
+    ctx->sh->ntools++;
+}
+
+
+/* only for a tool that no reader has seen: the undo of a refused record */
+
+void
+ngx_http_rtdash_tool_free_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    ngx_rbtree_delete(&ctx->sh->rbtree, &node->node);
+    ngx_queue_remove(&node->queue);
+    ngx_slab_free_locked(ctx->shpool, node);
+    ctx->sh->ntools--;
+}
+
+
 void
 ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_zinfo_t *zi)
@@ -294,8 +360,8 @@ ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, time_t now, ngx_http_rtdash_summary_t *s)
 {
     time_t      t;
-    uint32_t   *sec;
-    ngx_uint_t  i, k, types;
+    uint32_t   *sec, *cnt;
+    ngx_uint_t  k, types;
 
     types = ctx->ntypes;
 
@@ -306,15 +372,11 @@ ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     s->value = node->value;
     s->ngauges = node->ngauges;
 
-    ngx_memcpy(s->gauges,
-               ngx_http_rtdash_at(node, ctx->layout.gauges,
-                                  ngx_http_rtdash_gauge_t),
+    ngx_memcpy(s->gauges, ngx_http_rtdash_node_gauges(ctx, node),
                sizeof(ngx_http_rtdash_gauge_t) * node->ngauges);
-    ngx_memcpy(s->totals,
-               ngx_http_rtdash_at(node, ctx->layout.totals, uint64_t),
+    ngx_memcpy(s->totals, ngx_http_rtdash_node_totals(ctx, node),
                sizeof(uint64_t) * types);
-    ngx_memcpy(s->flagged,
-               ngx_http_rtdash_at(node, ctx->layout.flagged, uint64_t),
+    ngx_memcpy(s->flagged, ngx_http_rtdash_node_flagged(ctx, node),
                sizeof(uint64_t) * types);
 
     ngx_memzero(s->rate, sizeof(uint64_t) * types);
@@ -322,19 +384,86 @@ ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     /* the count over the last 60 s: seconds (now - 59) .. now */
 
     for (t = now - 59; t <= now; t++) {
-        sec = ngx_http_rtdash_at(node, ctx->layout.seconds
-                                 + (t % NGX_HTTP_RTDASH_SECONDS)
-                                   * ctx->layout.sec_size,
-                                 uint32_t);
+        sec = ngx_http_rtdash_second_slot(ctx, node, t);
 
         if ((time_t) sec[0] != t) {
             continue;
         }
 
-        for (k = 0, i = 1; k < types; k++, i++) {
-            s->rate[k] += sec[i];
+        cnt = ngx_http_rtdash_second_counts(sec);
+
+        for (k = 0; k < types; k++) {
+            s->rate[k] += cnt[k];
         }
     }
+}
+
+
+/*
+ * The zone's figures and every tool's summary, copied one tool per lock
+ * (writers get in between) into the worker's arena: the summaries are
+ * valid until the handler returns.
+ */
+
+ngx_int_t
+ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_zinfo_t **zip, ngx_http_rtdash_summary_t **sp,
+    ngx_uint_t *np)
+{
+    time_t                      now;
+    ngx_uint_t                  i, n;
+    ngx_queue_t                *q;
+    ngx_http_rtdash_node_t     *node;
+    ngx_http_rtdash_zinfo_t    *zi;
+    ngx_http_rtdash_summary_t  *s;
+
+    zi = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_zinfo_t));
+    if (zi == NULL) {
+        return NGX_ERROR;
+    }
+
+    now = ngx_time();
+
+    /* the tool count can only grow: allocate for max_tools at most */
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+    n = ctx->sh->ntools;
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    n = ngx_min(n + 16, ctx->sh->max_tools);
+
+    s = ngx_http_rtdash_arena(r, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    ngx_http_rtdash_zinfo_locked(ctx, zi);
+
+    i = 0;
+
+    /* tools are never freed once in the queue: the walk goes on */
+
+    for (q = ngx_queue_head(&ctx->sh->tools);
+         q != ngx_queue_sentinel(&ctx->sh->tools) && i < n;
+         /* void */)
+    {
+        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
+        ngx_http_rtdash_summary_locked(ctx, node, now, &s[i++]);
+        q = ngx_queue_next(q);
+
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    *zip = zi;
+    *sp = s;
+    *np = i;
+
+    return NGX_OK;
 }
 
 

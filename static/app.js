@@ -1,7 +1,9 @@
 /*
  * rtdash dashboard.  Plain JS, no build step.  Data arrives from the
- * module's SSE stream (event: snapshot / update / alert / notice) and,
- * when the stream is unavailable, from polling the stats endpoint.
+ * module's SSE stream (event: snapshot / update, and event: close on a
+ * graceful shutdown or reload; alert / notice are listened for but not
+ * sent by the module yet) and, when the stream is unavailable, from
+ * polling the stats endpoint.
  *
  * Every string that comes from the server (tool names, users, ids, types,
  * notices) is rendered with textContent or as a Chart.js canvas label;
@@ -20,6 +22,17 @@
     var BACKOFF_MIN = 1000;
     var BACKOFF_MAX = 30000;
     var POLL_AFTER_FAILURES = 3;
+    /*
+     * After "event: close" (nginx shutting down or reloading) the page
+     * reconnects itself, resuming from the last event id, instead of
+     * waiting for the browser's error-and-retry path.  It does not wait
+     * the stream's retry (2000 ms, NGX_HTTP_RTDASH_RETRY; EventSource does
+     * not expose it): the new workers of a reload are already up, so it
+     * goes almost at once, but after a random 100-750 ms so that a fleet
+     * of pages does not reconnect to a reloading nginx in one burst.
+     */
+    var CLOSE_DELAY_MIN = 100;
+    var CLOSE_DELAY_SPREAD = 650;
     var THEME_KEY = 'rtdash-theme';
 
     var LEGEND_LABELS = {
@@ -561,27 +574,31 @@
 
     /* ------------------------------------------------------------ network */
 
-    function setConn(st) {
+    function setConn(st, title) {
         conn.st = st;
         var c = $('conn');
         c.setAttribute('data-state', st);
         var text = { live: 'live', reconnecting: 'reconnecting', polling: 'polling', connecting: 'connecting' }[st] || st;
         c.querySelector('.conn-text').textContent = text;
-        c.title = st === 'live' ? 'Streaming updates (Server-Sent Events)'
+        c.title = title || (st === 'live' ? 'Streaming updates (Server-Sent Events)'
             : st === 'polling' ? 'Stream unavailable: polling every 2 s, still retrying the stream'
-            : 'Stream lost: reconnecting with backoff';
+            : 'Stream lost: reconnecting with backoff');
     }
 
-    function streamUrl() {
-        return url(state.cfg.stream, { tool: state.tool ? [state.tool] : [], window: state.window, events: MAX_ROWS });
+    /* lastId: resume the same selection from there (last_event_id=, as a
+     * new EventSource sends no Last-Event-ID) */
+    function streamUrl(lastId) {
+        return url(state.cfg.stream, { tool: state.tool ? [state.tool] : [], window: state.window, events: MAX_ROWS,
+                                       last_event_id: lastId });
     }
 
-    function openStream() {
+    function openStream(lastId) {
         clearTimeout(conn.timer);
         conn.timer = null;
         if (conn.es) { conn.es.close(); conn.es = null; }
         if (typeof EventSource === 'undefined') { streamFailed(); return; }
-        var es = new EventSource(streamUrl());
+        var es = new EventSource(streamUrl(typeof lastId === 'string' ? lastId : ''));
+        var seenId = '';        /* id of this stream's last data frame */
         conn.es = es;
         function frame(fn) {
             return function (ev) {
@@ -589,13 +606,28 @@
                 var d;
                 try { d = JSON.parse(ev.data); } catch (e) { return; }
                 if (!d || typeof d !== 'object') return;
-                fn(d);
+                fn(d, ev.lastEventId);
             };
         }
-        es.addEventListener('snapshot', frame(function (d) { streamOk(); applySnapshot(d); }));
-        es.addEventListener('update', frame(function (d) { streamOk(); applyUpdate(d); }));
+        function seen(id) {
+            if (typeof id === 'string' && /^\d+$/.test(id)) seenId = id;
+        }
+        es.addEventListener('snapshot', frame(function (d, id) { seen(id); streamOk(); applySnapshot(d); }));
+        es.addEventListener('update', frame(function (d, id) { seen(id); streamOk(); applyUpdate(d); }));
         es.addEventListener('alert', frame(function (d) { addNotice(d, 'alert'); }));
         es.addEventListener('notice', frame(function (d) { addNotice(d, 'notice'); }));
+        es.addEventListener('close', function () {
+            if (es !== conn.es) return;
+            es.close();
+            conn.es = null;
+            /* a stream that closes before any data frame: not a reload
+             * to ride through at once, but a failure, with backoff */
+            if (!seenId) { streamFailed(); return; }
+            if (!conn.polling) setConn('reconnecting', 'The server closed the stream (shutdown or reload): reconnecting');
+            clearTimeout(conn.timer);
+            conn.timer = setTimeout(function () { openStream(seenId); },
+                                    CLOSE_DELAY_MIN + Math.round(Math.random() * CLOSE_DELAY_SPREAD));
+        });
         es.onerror = function () {
             if (es !== conn.es) return;
             es.close();

@@ -16,7 +16,7 @@ GET /stats
 --- error_code: 200
 --- response_headers
 Content-Type: application/json
---- response_body_like: ^\{"zone":\{"name":"rt","size":4194304,.*"tools":0,.*"retention":21600,"events":100,"max_types":8,"max_gauges":8,"seq":0,.*"types":\[\],"tools":\[\]\}$
+--- response_body_like: ^\{"now":[0-9.]+,"zone":\{"name":"rt","size":4194304,.*"tools":0,.*"retention":21600,"events":100,"max_types":8,"max_gauges":8,"seq":0,.*"types":\[\],"tools":\[\]\}$
 --- no_error_log
 [error]
 [alert]

@@ -10,6 +10,16 @@
  *
  * Test hooks (mock only): POST /__mock/stream {"down": true|false} makes
  * the stream answer 503 so the polling fallback can be exercised.
+ * POST /__mock/stream {"close": true} sends every open stream
+ * `event: close` (as nginx does on a graceful shutdown or reload) but,
+ * unlike nginx, keeps the connection open and silent, so that only the
+ * page's own handling of the event can make it reconnect.  The object
+ * createServer() returns lists the stream requests in streamRequests
+ * ({ at, url, lastEventId }); openStreams() counts the open streams
+ * ({ live, held }: held ones got the event: close).
+ *
+ * Like the module, the stream starts with `retry: 2000` and resumes from
+ * Last-Event-ID (or last_event_id=) with an update of what was missed.
  */
 
 const http = require('http');
@@ -256,6 +266,8 @@ function parseBody(text) {
 function createServer(opts = {}) {
     const store = new Store();
     const subscribers = new Set();
+    const held = new Set();             /* sent "event: close", kept open */
+    const streamRequests = [];
     let streamDown = false;
     const warn = opts.warn || 15, crit = opts.crit || 30;
 
@@ -331,9 +343,20 @@ function createServer(opts = {}) {
             let b = '';
             req.on('data', (c) => { b += c; });
             req.on('end', () => {
-                try { streamDown = !!JSON.parse(b || '{}').down; } catch (_) { /* ignore */ }
+                let o = {};
+                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+                if (o.down !== undefined) streamDown = !!o.down;
                 if (streamDown) for (const s of subscribers) { s.res.destroy(); subscribers.delete(s); }
-                json(res, 200, { down: streamDown });
+                let closed = 0;
+                if (o.close) {
+                    for (const s of subscribers) {
+                        s.res.write('event: close\ndata: {"reason":"shutdown"}\n\n');
+                        subscribers.delete(s);
+                        held.add(s);
+                        closed++;
+                    }
+                }
+                json(res, 200, { down: streamDown, closed });
             });
             return;
         }
@@ -380,6 +403,8 @@ function createServer(opts = {}) {
         }
 
         if (p === '/rtdash/stream') {
+            const lei = req.headers['last-event-id'] !== undefined ? req.headers['last-event-id'] : q.get('last_event_id');
+            streamRequests.push({ at: Date.now(), url: req.url, lastEventId: lei === null ? undefined : lei });
             if (streamDown) return json(res, 503, { error: 'stream down (mock)' });
             const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
             const sub = { res, q, names: q.getAll('tool'), window,
@@ -388,10 +413,18 @@ function createServer(opts = {}) {
                           lastSeq: 0, lastTime: 0, lastFrame: 0, lastWrite: Date.now(), frames: 0 };
             res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache',
                                  'X-Accel-Buffering': 'no' });
-            res.write('retry: 1000\n\n');
-            send(sub, 'snapshot', snapshot(sub));
+            res.write('retry: 2000\n');
+            if (typeof lei === 'string' && /^\d+$/.test(lei) && Number(lei) <= store.seq) {
+                /* a resume: what was missed (the module falls back to a
+                 * snapshot when that is no longer in its rings) */
+                sub.lastSeq = Number(lei);
+                sub.lastTime = 0;
+                send(sub, 'update', update(sub));
+            } else {
+                send(sub, 'snapshot', snapshot(sub));
+            }
             if (!sub.maxFrames || sub.frames < sub.maxFrames) subscribers.add(sub);
-            req.on('close', () => subscribers.delete(sub));
+            req.on('close', () => { subscribers.delete(sub); held.delete(sub); });
             return;
         }
 
@@ -408,7 +441,8 @@ function createServer(opts = {}) {
     });
 
     return {
-        server, store,
+        server, store, streamRequests,
+        openStreams() { return { live: subscribers.size, held: held.size }; },
         listen(port = 0, host = '127.0.0.1') {
             return new Promise((resolve) => server.listen(port, host, () => {
                 resolve(`http://${host}:${server.address().port}`);
@@ -417,7 +451,9 @@ function createServer(opts = {}) {
         close() {
             clearInterval(ticker);
             for (const s of subscribers) s.res.destroy();
+            for (const s of held) s.res.destroy();
             subscribers.clear();
+            held.clear();
             server.closeAllConnections && server.closeAllConnections();
             return new Promise((resolve) => server.close(() => resolve()));
         },
