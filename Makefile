@@ -7,7 +7,12 @@
 #   make fuzz         the parser fuzzer for FUZZ_SECONDS (default 60)
 #   make test-asan    the suites against an ASan+UBSan build
 #   make test-valgrind the suites with nginx under valgrind
+#   make test-upstream the suites against nginx 1.22.1 built from its release
+#                     source without --with-debug (scripts/upstream-nginx)
 #   make chaos        reloads, killed workers, slow bodies under load
+#   make check-rules  promtool: the Prometheus config, rules and rule tests
+#   make deb          the Debian package libnginx-mod-http-rtdash (build/deb/)
+#   make deb-check    make deb, then check the package (scripts/deb-check)
 #   make clean
 
 NGINX_SRC   ?= /usr/share/nginx/src
@@ -17,6 +22,9 @@ CC_OPT      ?= -g -O2 -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_SECONDS ?= 60
 SAN         := -fsanitize=address,undefined
 CC_OPT_nginx = $(CC_OPT)
+CC_OPT_upstream = $(CC_OPT)
+# scripts/upstream-nginx builds the binary and unpacks the release tree here
+UPSTREAM    := $(BUILD)/upstream-nginx
 # The ASan+UBSan variant is built with clang: its one runtime holds both
 # sanitizers and writes their reports to the log_path files (gcc's two
 # runtimes libasan and libubsan don't: only the first loaded one does).
@@ -33,7 +41,7 @@ SRCS := $(wildcard ngx_http_rtdash_module/*.c ngx_http_rtdash_module/*.h)
 ASSETS := $(wildcard static/*.html static/*.js static/*.css)
 
 .PHONY: all setup test unit check demo bench fuzz test-asan test-valgrind \
-        chaos clean assets
+        test-upstream chaos clean assets check-rules deb deb-check
 
 all: $(BUILD)/ngx_http_rtdash_module.so
 
@@ -66,6 +74,13 @@ $(BUILD)/asan/ngx_http_rtdash_module.so: $(BUILD)/asan/.configured $(SRCS) $(ASS
 	@$(MAKE) -s -C $(BUILD)/asan -f objs/Makefile modules
 	@cp $(BUILD)/asan/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
 
+# from the release tree as `make NGINX_SRC=` would, whatever NGINX_SRC says
+$(BUILD)/upstream/.configured: override NGINX_SRC = $(UPSTREAM)/src
+
+$(BUILD)/upstream/ngx_http_rtdash_module.so: $(BUILD)/upstream/.configured $(SRCS) $(ASSETS) assets
+	@$(MAKE) -s -C $(BUILD)/upstream -f objs/Makefile modules
+	@cp $(BUILD)/upstream/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
+
 $(BUILD)/parse_test: t/unit/parse_test.c ngx_http_rtdash_module/ngx_http_rtdash_parse.c ngx_http_rtdash_module/ngx_http_rtdash_parse.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu99 -Wall -Wextra -Werror -O1 -g \
@@ -79,7 +94,30 @@ unit: $(BUILD)/parse_test
 test: setup
 	@$(MAKE) -s all
 	@$(MAKE) -s unit
+	@$(MAKE) -s check-rules
+	@$(MAKE) -s deb-check
 	@scripts/run-tests
+
+# the shipped Prometheus config and rules, and the rules' unit tests
+check-rules:
+	@cd conf-examples && promtool check config prometheus.yml && \
+	    promtool test rules prometheus-rules.test.yml
+
+# the package, rebuilt (about 20 s) when what goes into it changes
+DEB_INPUTS := config README.md $(SRCS) $(ASSETS) \
+              $(wildcard debian/* debian/*/* conf-examples/*.conf \
+                         conf-examples/*.yml conf-examples/grafana/*)
+
+$(BUILD)/deb/.built: $(DEB_INPUTS)
+	@scripts/embed-assets $(BUILD)/gen
+	@scripts/build-deb $(BUILD)/deb >/dev/null
+	@touch $@
+
+deb: $(BUILD)/deb/.built
+	@ls $(BUILD)/deb/*.deb
+
+deb-check: $(BUILD)/deb/.built
+	@scripts/deb-check $(BUILD)/deb/libnginx-mod-http-rtdash_*_$$(dpkg --print-architecture).deb
 
 test-asan: setup
 	@$(MAKE) -s $(BUILD)/asan/ngx_http_rtdash_module.so
@@ -89,6 +127,14 @@ test-asan: setup
 test-valgrind: setup
 	@$(MAKE) -s all
 	@RTDASH_VALGRIND=1 scripts/run-tests t
+
+test-upstream: setup
+	@bin=$$(scripts/upstream-nginx) && \
+	    $(MAKE) -s $(BUILD)/upstream/ngx_http_rtdash_module.so && \
+	    echo "test-upstream: $$($$bin -v 2>&1) ($$bin)" && \
+	    TEST_NGINX_BINARY=$$bin \
+	    RTDASH_MODULE=$(BUILD)/upstream/ngx_http_rtdash_module.so \
+	    scripts/run-tests -r t
 
 chaos: setup
 	@$(MAKE) -s all

@@ -198,6 +198,10 @@ ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ngx_http_rtdash_out_str(&o, lcf->stream_url.data, lcf->stream_url.len);
     ngx_http_rtdash_out_lit(&o, ",\"stats\":");
     ngx_http_rtdash_out_str(&o, lcf->stats_url.data, lcf->stats_url.len);
+    ngx_http_rtdash_out_lit(&o, ",\"transport\":");
+    ngx_http_rtdash_out_str(&o,
+                            ngx_http_rtdash_transports[lcf->transport].data,
+                            ngx_http_rtdash_transports[lcf->transport].len);
     ngx_http_rtdash_out_lit(&o, ",\"warn\":");
     ngx_http_rtdash_out_uint(&o, lcf->warn);
     ngx_http_rtdash_out_lit(&o, ",\"crit\":");

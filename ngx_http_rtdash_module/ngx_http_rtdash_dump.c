@@ -19,6 +19,18 @@
 #define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
 #define NGX_HTTP_RTDASH_DUMP_VERSION  1
 
+/* the dump holds user names and ids: readable by its owner only */
+#define NGX_HTTP_RTDASH_DUMP_ACCESS   NGX_FILE_OWNER_ACCESS
+
+#if (NGX_HAVE_OPENAT)
+#define NGX_HTTP_RTDASH_DUMP_NOFOLLOW NGX_FILE_NOFOLLOW
+#else
+#define NGX_HTTP_RTDASH_DUMP_NOFOLLOW 0
+#endif
+
+/* room for the reason a dump's owner is refused */
+#define NGX_HTTP_RTDASH_DUMP_WHY_LEN  128
+
 
 typedef struct {
     u_char                      magic[8];
@@ -47,6 +59,11 @@ static ngx_int_t ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf,
     size_t size, off_t offset);
 static const char *ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_dump_header_t *h);
+static ngx_fd_t ngx_http_rtdash_dump_open(ngx_http_rtdash_ctx_t *ctx,
+    ngx_log_t *log, ngx_file_info_t *fi, const char **why);
+static const char *ngx_http_rtdash_dump_trust(ngx_http_rtdash_ctx_t *ctx,
+    ngx_log_t *log, ngx_file_info_t *fi, u_char *buf, size_t size);
+static ngx_uid_t ngx_http_rtdash_dump_user(ngx_http_rtdash_ctx_t *ctx);
 
 
 /* under the lock: a copy of a node's bytes becomes a tool of this zone */
@@ -169,12 +186,30 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
     ngx_sprintf(tmp, "%V.%P.tmp%Z", &ctx->dump, ngx_pid);
 
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
+    /*
+     * A new file of our own, never one found there: a temp file left by a
+     * crashed process of the same pid goes first, and O_EXCL refuses
+     * whatever (a symlink, say) appears in its place meanwhile.
+     */
+
+    if (ngx_delete_file(tmp) == NGX_FILE_ERROR && ngx_errno != NGX_ENOENT) {
+        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                      ngx_delete_file_n " \"%s\" failed", tmp);
+        goto failed;
+    }
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_CREATE_OR_OPEN|O_EXCL,
+                       NGX_HTTP_RTDASH_DUMP_ACCESS);
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                       ngx_open_file_n " \"%s\" failed", tmp);
         goto failed;
+    }
+
+    /* exactly 0600, whatever the umask took away */
+
+    if (fchmod(fd, NGX_HTTP_RTDASH_DUMP_ACCESS) == -1) {
+        goto write_failed;
     }
 
     ngx_memzero(&h, sizeof(ngx_http_rtdash_dump_header_t));
@@ -342,12 +377,138 @@ ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
 }
 
 
+/*
+ * The master, root as a rule, reads the dump, so only a file nginx itself
+ * could have written is trusted: a regular file, opened without following
+ * a symlink, owned by root, by the master's user or by the workers' user.
+ * NGX_INVALID_FILE without a reason: there is nothing to restore.
+ */
+
+static ngx_fd_t
+ngx_http_rtdash_dump_open(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log,
+    ngx_file_info_t *fi, const char **why)
+{
+    ngx_fd_t         fd;
+    ngx_err_t        err;
+    ngx_file_info_t  li;
+
+    *why = NULL;
+
+    /* O_NONBLOCK: a FIFO put in its place must not hang the start */
+
+    fd = ngx_open_file(ctx->dump.data,
+                       NGX_FILE_RDONLY|NGX_FILE_NONBLOCK
+                       |NGX_HTTP_RTDASH_DUMP_NOFOLLOW,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+
+        if (err == NGX_ENOENT) {
+            ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                          "rtdash zone \"%V\": no dump \"%V\" yet, "
+                          "starting empty", &ctx->name, &ctx->dump);
+
+        } else if (err == NGX_ELOOP) {
+            *why = "it is a symbolic link";
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, log, err,
+                          ngx_open_file_n " \"%V\" failed, starting empty",
+                          &ctx->dump);
+        }
+
+        return NGX_INVALID_FILE;
+    }
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
+        *why = "it cannot be read";
+        goto refused;
+    }
+
+    /* where O_NOFOLLOW is missing: the name must not be a symlink */
+
+    if (ngx_link_info(ctx->dump.data, &li) == NGX_FILE_ERROR
+        || ngx_is_link(&li))
+    {
+        *why = "it is a symbolic link";
+        goto refused;
+    }
+
+    if (ngx_file_uniq(&li) != ngx_file_uniq(fi) || li.st_dev != fi->st_dev) {
+        *why = "it was replaced while being opened";
+        goto refused;
+    }
+
+    if (!ngx_is_file(fi)) {
+        *why = "it is not a regular file";
+        goto refused;
+    }
+
+    return fd;
+
+refused:
+
+    (void) ngx_close_file(fd);
+
+    return NGX_INVALID_FILE;
+}
+
+
+static const char *
+ngx_http_rtdash_dump_trust(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log,
+    ngx_file_info_t *fi, u_char *buf, size_t size)
+{
+    ngx_uid_t  uid, user;
+
+    uid = fi->st_uid;
+    user = ngx_http_rtdash_dump_user(ctx);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "rtdash zone \"%V\": dump owned by uid %uL, "
+                   "workers run as uid %uL", &ctx->name, (uint64_t) uid,
+                   (uint64_t) user);
+
+    if (uid == 0 || uid == geteuid() || uid == user) {
+        return NULL;
+    }
+
+    ngx_snprintf(buf, size, "it is owned by uid %uL, neither root nor the "
+                 "nginx user%Z", (uint64_t) uid);
+
+    return (const char *) buf;
+}
+
+
+/* the workers' user, from the cycle the zone was configured in */
+
+static ngx_uid_t
+ngx_http_rtdash_dump_user(ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_core_conf_t  *ccf;
+
+    if (ctx->cycle == NULL || ctx->cycle->conf_ctx == NULL) {
+        return 0;
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ctx->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return 0;
+    }
+
+    return ccf->user;
+}
+
+
 /* at start, into a fresh zone: all of the dump, or nothing */
 
 void
 ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 {
     u_char                         *record;
+    u_char                          buf[NGX_HTTP_RTDASH_DUMP_WHY_LEN];
     off_t                           offset;
     uint32_t                        crc;
     ngx_fd_t                        fd;
@@ -356,29 +517,21 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     ngx_file_info_t                 fi;
     ngx_http_rtdash_dump_header_t   h;
 
-    fd = ngx_open_file(ctx->dump.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    record = NULL;
+
+    fd = ngx_http_rtdash_dump_open(ctx, log, &fi, &why);
 
     if (fd == NGX_INVALID_FILE) {
-        if (ngx_errno == NGX_ENOENT) {
-            ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                          "rtdash zone \"%V\": no dump \"%V\" yet, "
-                          "starting empty", &ctx->name, &ctx->dump);
-
-        } else {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          ngx_open_file_n " \"%V\" failed, starting empty",
-                          &ctx->dump);
-        }
-
-        return;
+        goto done;
     }
 
-    record = NULL;
-    why = NULL;
+    why = ngx_http_rtdash_dump_trust(ctx, log, &fi, buf, sizeof(buf));
+    if (why) {
+        goto done;
+    }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_http_rtdash_dump_read(fd, (u_char *) &h, sizeof(h), 0)
-           != NGX_OK)
+    if (ngx_http_rtdash_dump_read(fd, (u_char *) &h, sizeof(h), 0)
+        != NGX_OK)
     {
         why = "it is too short to be a dump";
         goto done;
@@ -479,7 +632,9 @@ done:
         ngx_free(record);
     }
 
-    (void) ngx_close_file(fd);
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
+    }
 }
 
 

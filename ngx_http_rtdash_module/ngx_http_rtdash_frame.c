@@ -27,6 +27,7 @@ typedef struct {
     ngx_http_rtdash_frames_t    *fr;
     ngx_http_rtdash_ctx_t       *ctx;
     ngx_http_rtdash_filter_t    *filter;
+    const ngx_http_rtdash_framing_t  *framing;
     ngx_http_rtdash_frame_mode_e mode;
     uint64_t                     since;
     ngx_uint_t                   window;
@@ -101,6 +102,7 @@ ngx_http_rtdash_frame_text(ngx_log_t *log, const char *text, size_t len)
     frame->data = (u_char *) text;
     frame->len = len;
     frame->refs = 1;
+    frame->next = NULL;
 
     return frame;
 }
@@ -116,8 +118,10 @@ ngx_http_rtdash_frame_text(ngx_log_t *log, const char *text, size_t len)
 
 ngx_http_rtdash_frame_t *
 ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
-    ngx_http_rtdash_filter_t *filter, ngx_http_rtdash_frame_mode_e mode,
-    uint64_t since, ngx_uint_t window, ngx_uint_t *active)
+    ngx_http_rtdash_filter_t *filter,
+    const ngx_http_rtdash_framing_t *framing,
+    ngx_http_rtdash_frame_mode_e mode, uint64_t since, ngx_uint_t window,
+    ngx_uint_t *active)
 {
     ngx_uint_t                 i;
     ngx_http_rtdash_frame_t   *frame;
@@ -130,6 +134,7 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
     rd.fr = fr;
     rd.ctx = fr->ctx;
     rd.filter = filter;
+    rd.framing = framing;
     rd.mode = mode;
     rd.since = since;
     rd.window = window;
@@ -513,9 +518,9 @@ ngx_http_rtdash_render_write(ngx_http_rtdash_render_t *rd)
 
     ngx_http_rtdash_out_init(&o, pool, ngx_max(*hint, 16384));
 
-    rd->fr->framing->open(&o, rd->mode, rd->zi.seq);
+    rd->framing->open(&o, rd->mode, rd->zi.seq);
     ngx_http_rtdash_render_json(rd, &o);
-    rd->fr->framing->close(&o);
+    rd->framing->close(&o);
 
     if (o.failed) {
         goto failed;
@@ -528,21 +533,26 @@ ngx_http_rtdash_render_write(ngx_http_rtdash_render_t *rd)
     frame->pool = pool;
     frame->len = o.size;
     frame->refs = 1;
+    frame->next = NULL;
 
     if (o.first->next == NULL) {
         frame->data = o.first->buf->pos;
-        return frame;
+
+    } else {
+        frame->data = ngx_pnalloc(pool, o.size);
+        if (frame->data == NULL) {
+            goto failed;
+        }
+
+        p = frame->data;
+
+        for (cl = o.first; cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
     }
 
-    frame->data = ngx_pnalloc(pool, o.size);
-    if (frame->data == NULL) {
-        goto failed;
-    }
-
-    p = frame->data;
-
-    for (cl = o.first; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    if (rd->framing->finish) {
+        rd->framing->finish(frame);
     }
 
     return frame;

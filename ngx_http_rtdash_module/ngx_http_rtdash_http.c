@@ -26,6 +26,10 @@ ngx_http_rtdash_check_get(ngx_http_request_t *r)
                                           NULL, -1, -1);
     }
 
+    if (ngx_http_rtdash_cors(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /* go on */
 
     return NGX_DECLINED;

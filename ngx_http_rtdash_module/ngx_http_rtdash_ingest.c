@@ -34,6 +34,8 @@ static ngx_int_t ngx_http_rtdash_ingest_arrays(ngx_http_request_t *r,
 static u_char *ngx_http_rtdash_body(ngx_http_request_t *r, size_t *len);
 
 
+static ngx_str_t  ngx_http_rtdash_no_origin = ngx_string("(no Origin)");
+
 static ngx_http_request_body_filter_pt  ngx_http_next_request_body_filter;
 
 /*
@@ -190,6 +192,8 @@ ngx_int_t
 ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
+    const char                  *why;
+    ngx_table_elt_t             *origin;
     ngx_http_rtdash_body_ctx_t  *ctx;
     ngx_http_rtdash_loc_conf_t  *lcf;
 
@@ -203,6 +207,24 @@ ngx_http_rtdash_ingest_handler(ngx_http_request_t *r)
         return ngx_http_rtdash_send_error(r, NGX_HTTP_NOT_ALLOWED,
                                           "method not allowed, use POST",
                                           NULL, -1, -1);
+    }
+
+    if (ngx_http_rtdash_origin_check(r, &why) != NGX_OK) {
+        origin = ngx_http_rtdash_header_in(r, "Origin");
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "rtdash: %s \"%V\"", why,
+                      origin ? &origin->value : &ngx_http_rtdash_no_origin);
+
+        rc = ngx_http_discard_request_body(r);
+
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_FORBIDDEN, why,
+                                          origin ? &origin->value : NULL,
+                                          -1, -1);
     }
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);

@@ -28,6 +28,15 @@ static void ngx_http_rtdash_check_old_zone(ngx_conf_t *cf,
     ngx_shm_zone_t *shm_zone, ngx_http_rtdash_ctx_t *ctx);
 
 
+/* rtdash_dashboard transport=: the page's first choice, by index */
+ngx_str_t  ngx_http_rtdash_transports[] = {
+    ngx_string("auto"),
+    ngx_string("sse"),
+    ngx_string("ws"),
+    ngx_null_string
+};
+
+
 static ngx_command_t  ngx_http_rtdash_commands[] = {
 
     { ngx_string("rtdash_zone"),
@@ -91,6 +100,20 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_rtdash_loc_conf_t, heartbeat),
+      NULL },
+
+    { ngx_string("rtdash_stream_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_rtdash_loc_conf_t, max_message),
+      NULL },
+
+    { ngx_string("rtdash_allow_origin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_allow_origin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("rtdash_stream_max_clients"),
@@ -196,9 +219,11 @@ ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf)
     conf->interval = NGX_CONF_UNSET_MSEC;
     conf->heartbeat = NGX_CONF_UNSET_MSEC;
     conf->max_clients = NGX_CONF_UNSET_UINT;
+    conf->max_message = NGX_CONF_UNSET_SIZE;
     conf->warn = NGX_CONF_UNSET_UINT;
     conf->crit = NGX_CONF_UNSET_UINT;
     conf->logs = NGX_CONF_UNSET_PTR;
+    conf->origins = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -217,11 +242,13 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->interval, prev->interval, 1000);
     ngx_conf_merge_msec_value(conf->heartbeat, prev->heartbeat, 15000);
     ngx_conf_merge_uint_value(conf->max_clients, prev->max_clients, 4096);
+    ngx_conf_merge_size_value(conf->max_message, prev->max_message, 4096);
     ngx_conf_merge_uint_value(conf->warn, prev->warn, 15);
     ngx_conf_merge_uint_value(conf->crit, prev->crit, 30);
     ngx_conf_merge_str_value(conf->stream_url, prev->stream_url, "stream");
     ngx_conf_merge_str_value(conf->stats_url, prev->stats_url, "stats");
     ngx_conf_merge_ptr_value(conf->logs, prev->logs, NULL);
+    ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
 
     /*
      * An ingest location enforces client_max_body_size itself, so that
@@ -367,6 +394,7 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ctx->name = name;
     ctx->size = size;
+    ctx->cycle = cf->cycle;
     ctx->retention = 6 * 3600;
     ctx->nevents = 100;
     ctx->ntypes = 8;
@@ -592,7 +620,7 @@ ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_rtdash_loc_conf_t *lcf = conf;
 
     ngx_int_t                     n;
-    ngx_str_t                    *value;
+    ngx_str_t                    *value, s;
     ngx_uint_t                    i;
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_rtdash_loc_conf_t  **lcfp;
@@ -643,6 +671,31 @@ ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         {
             lcf->stats_url.data = value[i].data + 6;
             lcf->stats_url.len = value[i].len - 6;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "transport=", 10) == 0) {
+            s.data = value[i].data + 10;
+            s.len = value[i].len - 10;
+
+            for (n = 0; ngx_http_rtdash_transports[n].len; n++) {
+                if (ngx_http_rtdash_transports[n].len == s.len
+                    && ngx_strncmp(ngx_http_rtdash_transports[n].data,
+                                   s.data, s.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (ngx_http_rtdash_transports[n].len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\" in \"%V\", expected "
+                                   "transport=auto, sse or ws", &value[i],
+                                   &cmd->name);
+                return NGX_CONF_ERROR;
+            }
+
+            lcf->transport = n;
             continue;
         }
 

@@ -159,6 +159,7 @@ typedef struct {
     ngx_http_rtdash_layout_t    layout;
     ngx_str_t                   dump;         /* path, NUL-terminated */
     time_t                      dump_interval;
+    ngx_cycle_t                *cycle;        /* configured in */
 } ngx_http_rtdash_ctx_t;
 
 
@@ -329,12 +330,15 @@ typedef struct {
     ngx_msec_t                  interval;      /* stream */
     ngx_msec_t                  heartbeat;
     ngx_uint_t                  max_clients;
+    size_t                      max_message;   /* WebSocket */
     ngx_http_rtdash_stream_t   *stream;        /* per-process state */
     ngx_str_t                   stream_url;    /* dashboard */
+    ngx_uint_t                  transport;     /* transports[] index */
     ngx_str_t                   stats_url;
     ngx_uint_t                  warn;
     ngx_uint_t                  crit;
     ngx_array_t                *logs;          /* rtdash_log entries */
+    ngx_array_t                *origins;       /* rtdash_allow_origin */
 } ngx_http_rtdash_loc_conf_t;
 
 
@@ -366,12 +370,15 @@ typedef struct {
 
 
 /* a rendered stream frame, shared by the subscribers of a group */
-typedef struct {
+typedef struct ngx_http_rtdash_frame_s  ngx_http_rtdash_frame_t;
+
+struct ngx_http_rtdash_frame_s {
     ngx_pool_t                 *pool;
     u_char                     *data;
     size_t                      len;
     ngx_uint_t                  refs;
-} ngx_http_rtdash_frame_t;
+    ngx_http_rtdash_frame_t    *next;         /* a subscriber's replies */
+};
 
 
 typedef enum {
@@ -396,14 +403,69 @@ typedef struct {
                                       ngx_http_rtdash_frame_mode_e mode,
                                       uint64_t id);
     void                      (*close)(ngx_http_rtdash_out_t *o);
+    void                      (*finish)(ngx_http_rtdash_frame_t *frame);
 } ngx_http_rtdash_framing_t;
+
+
+typedef enum {
+    NGX_HTTP_RTDASH_WS_NONE = 0,
+    NGX_HTTP_RTDASH_WS_TEXT,
+    NGX_HTTP_RTDASH_WS_BINARY,
+    NGX_HTTP_RTDASH_WS_PING,
+    NGX_HTTP_RTDASH_WS_PONG,
+    NGX_HTTP_RTDASH_WS_CLOSE
+} ngx_http_rtdash_ws_kind_e;
+
+
+/* what the WebSocket reader found: a message or a control frame */
+typedef struct {
+    ngx_http_rtdash_ws_kind_e   kind;
+    u_char                     *data;
+    size_t                      len;
+    ngx_uint_t                  code;         /* close */
+} ngx_http_rtdash_ws_event_t;
+
+
+/* the WebSocket reader's state: the frame and message being read */
+typedef struct {
+    u_char                      head[14];
+    u_char                      nhead;
+    u_char                      need;         /* header bytes */
+    u_char                      opcode;
+    u_char                      msg_opcode;   /* 0: no message under way */
+    u_char                      mask[4];
+    unsigned                    fin:1;
+    unsigned                    control:1;
+    uint64_t                    left;         /* payload still to come */
+    uint64_t                    mpos;
+    u_char                     *msg;          /* malloc'ed while needed */
+    size_t                      msg_len;
+    size_t                      max;
+    size_t                      ctl_len;
+    u_char                      ctl[125];
+    ngx_uint_t                  close_code;
+    const char                 *error;
+} ngx_http_rtdash_ws_in_t;
+
+
+/* a client command */
+typedef struct {
+    ngx_str_t                   type;
+    ngx_array_t                 tools;
+    ngx_uint_t                  window;
+    ngx_uint_t                  events;
+    ngx_uint_t                  members;
+    unsigned                    has_tool:1;
+    unsigned                    has_window:1;
+    unsigned                    has_events:1;
+    const char                 *error;
+} ngx_http_rtdash_ws_cmd_t;
 
 
 /* a worker's renderer for one stream location, kept from frame to frame */
 typedef struct {
     ngx_http_rtdash_ctx_t      *ctx;
     ngx_log_t                  *log;
-    const ngx_http_rtdash_framing_t  *framing;
     ngx_http_rtdash_summary_t  *summaries;
     ngx_uint_t                  nsummaries;
     size_t                      hint[2];      /* sizes: update, snapshot */
@@ -427,6 +489,7 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_rtdash_module;
+extern ngx_str_t     ngx_http_rtdash_transports[];
 
 
 /* zone: layout, init, the tool index, copies for readers, statistics */
@@ -455,6 +518,8 @@ ngx_uint_t ngx_http_rtdash_hist_bin(double v);
 double ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q);
 void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
     ngx_uint_t bin);
+uint64_t ngx_http_rtdash_vstat_below(ngx_http_rtdash_vstat_t *vs,
+    double le);
 void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     ngx_http_rtdash_vstat_t *src);
 double ngx_http_rtdash_now(void);
@@ -489,6 +554,13 @@ char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r);
+
+/* origins: cross-site refusal, CORS */
+char *ngx_http_rtdash_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_rtdash_origin_check(ngx_http_request_t *r,
+    const char **why);
+ngx_int_t ngx_http_rtdash_cors(ngx_http_request_t *r);
 
 /* HTTP helpers and the worker's arena */
 ngx_int_t ngx_http_rtdash_check_get(ngx_http_request_t *r);
@@ -552,11 +624,28 @@ void ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
 /* stream frames */
 ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_render(
     ngx_http_rtdash_frames_t *fr, ngx_http_rtdash_filter_t *filter,
+    const ngx_http_rtdash_framing_t *framing,
     ngx_http_rtdash_frame_mode_e mode, uint64_t since, ngx_uint_t window,
     ngx_uint_t *active);
 ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_text(ngx_log_t *log,
     const char *text, size_t len);
 void ngx_http_rtdash_frame_release(ngx_http_rtdash_frame_t *frame);
+
+/* WebSocket protocol */
+extern const ngx_http_rtdash_framing_t  ngx_http_rtdash_ws_framing;
+ngx_int_t ngx_http_rtdash_ws_handshake(ngx_http_request_t *r,
+    ngx_int_t *rc);
+ngx_http_rtdash_frame_t *ngx_http_rtdash_ws_frame(ngx_log_t *log,
+    const char *event, uint64_t id, u_char *data, size_t len,
+    ngx_uint_t opcode, u_char *payload, size_t plen);
+ngx_http_rtdash_frame_t *ngx_http_rtdash_ws_close_frame(ngx_log_t *log,
+    ngx_uint_t code);
+ngx_int_t ngx_http_rtdash_ws_read(ngx_http_rtdash_ws_in_t *in, u_char **pos,
+    u_char *end, ngx_http_rtdash_ws_event_t *ev);
+void ngx_http_rtdash_ws_done(ngx_http_rtdash_ws_in_t *in);
+void ngx_http_rtdash_ws_free(ngx_http_rtdash_ws_in_t *in);
+ngx_int_t ngx_http_rtdash_ws_command(ngx_pool_t *pool, u_char *p,
+    size_t len, ngx_http_rtdash_ws_cmd_t *cmd);
 
 /* stream: subscribers, groups, the tick, the SSE transport */
 ngx_int_t ngx_http_rtdash_stream_handler(ngx_http_request_t *r);

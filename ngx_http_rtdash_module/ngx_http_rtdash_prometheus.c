@@ -2,13 +2,23 @@
 /*
  * rtdash: the Prometheus handler, text exposition format 0.0.4.  The same
  * summaries as the stats overview (copied one tool per lock), rendered
- * one metric family at a time, every sample labelled with its zone.
+ * one metric family at a time, every sample labelled with its zone.  The
+ * values come twice: as a summary (quantiles of one node) and as a
+ * histogram with power-of-two buckets (which add up across a fleet).
  */
 
 
 #include "ngx_http_rtdash_module.h"
 
 #include <math.h>
+
+
+/*
+ * The histogram's bucket bounds: every octave from 2^-3 to 2^17, where
+ * the zone's log-scale bins start, so that each bucket is exact.
+ */
+#define NGX_HTTP_RTDASH_PROM_LE_MIN     -3
+#define NGX_HTTP_RTDASH_PROM_LE_MAX     17
 
 
 typedef struct {
@@ -33,6 +43,9 @@ static void ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
     ngx_uint_t flagged);
 static void ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm);
+static void ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm);
+static void ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_summary_t *s, double le, uint64_t n);
 
 
 ngx_int_t
@@ -65,6 +78,7 @@ ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r)
     ngx_http_rtdash_prom_counts(&pm, 1);
     ngx_http_rtdash_prom_gauges(&pm);
     ngx_http_rtdash_prom_values(&pm);
+    ngx_http_rtdash_prom_histogram(&pm);
 
     return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
                                     "text/plain; version=0.0.4; "
@@ -348,4 +362,72 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
         ngx_http_rtdash_out_uint(pm->o, vs->count);
         ngx_http_rtdash_out_lit(pm->o, "\n");
     }
+}
+
+
+/*
+ * The same values as a cumulative histogram, which, unlike the summary's
+ * quantiles, adds up across nodes: sum by (le) the buckets of a fleet and
+ * histogram_quantile() gives the fleet's quantiles.  A bucket counts the
+ * values below its bound (the zone's bins are [2^k, 2^(k+1))), the +Inf
+ * bucket all of them.
+ */
+
+static void
+ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm)
+{
+    double                      le;
+    ngx_int_t                   k;
+    ngx_uint_t                  i;
+    ngx_http_rtdash_vstat_t    *vs;
+    ngx_http_rtdash_summary_t  *s;
+
+    ngx_http_rtdash_prom_family(pm, "rtdash_value_hist", "histogram",
+                                "The \"value\" of a tool's events; a bucket "
+                                "counts the values below its bound.");
+
+    for (i = 0; i < pm->n; i++) {
+        s = &pm->s[i];
+        vs = &s->value;
+
+        for (k = NGX_HTTP_RTDASH_PROM_LE_MIN;
+             k <= NGX_HTTP_RTDASH_PROM_LE_MAX;
+             k++)
+        {
+            le = ldexp(1.0, k);
+            ngx_http_rtdash_prom_bucket(pm, s, le,
+                                        ngx_http_rtdash_vstat_below(vs, le));
+        }
+
+        ngx_http_rtdash_prom_bucket(pm, s, INFINITY, vs->count);
+
+        ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_sum", s);
+        ngx_http_rtdash_out_lit(pm->o, "}");
+        ngx_http_rtdash_prom_value(pm->o, vs->sum, 15);
+
+        ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_count", s);
+        ngx_http_rtdash_out_lit(pm->o, "} ");
+        ngx_http_rtdash_out_uint(pm->o, vs->count);
+        ngx_http_rtdash_out_lit(pm->o, "\n");
+    }
+}
+
+
+static void
+ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_summary_t *s, double le, uint64_t n)
+{
+    ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_bucket", s);
+
+    if (isinf(le)) {
+        ngx_http_rtdash_out_lit(pm->o, ",le=\"+Inf\"} ");
+
+    } else {
+        ngx_http_rtdash_out_lit(pm->o, ",le=\"");
+        ngx_http_rtdash_out_num_g(pm->o, le, 15);
+        ngx_http_rtdash_out_lit(pm->o, "\"} ");
+    }
+
+    ngx_http_rtdash_out_uint(pm->o, n);
+    ngx_http_rtdash_out_lit(pm->o, "\n");
 }

@@ -21,6 +21,7 @@
 
 #define NGX_HTTP_RTDASH_WATCH       2       /* ms between zone checks */
 #define NGX_HTTP_RTDASH_RETRY       2000
+#define NGX_HTTP_RTDASH_WS_REPLIES  16      /* answers waiting, at most */
 
 
 typedef struct {
@@ -30,6 +31,8 @@ typedef struct {
     ngx_http_rtdash_filter_t     filter;
     uint64_t                     seq;         /* last frame's zone seq */
     ngx_uint_t                   active;
+    const ngx_http_rtdash_framing_t  *framing; /* SSE or WebSocket */
+    ngx_uint_t                   websocket;
 } ngx_http_rtdash_group_t;
 
 
@@ -57,6 +60,14 @@ typedef struct {
     ngx_buf_t                    tail;
     u_char                       size[NGX_OFF_T_LEN + 2];
 
+    /* WebSocket: the reader, replies waiting for the frame being sent */
+    ngx_http_rtdash_ws_in_t     *ws;
+    ngx_http_rtdash_frame_t     *replies;
+    ngx_uint_t                   nreplies;
+    ngx_msec_t                   ping_sent;   /* 0: none unanswered */
+    ngx_uint_t                   close_code;
+    ngx_int_t                    close_rc;
+
     unsigned                     connected:1;
     unsigned                     snapshot:1;
     unsigned                     finish:1;
@@ -65,6 +76,11 @@ typedef struct {
     unsigned                     kept:1;      /* not detached, for good */
     unsigned                     chunked:1;
     unsigned                     closing:1;
+    unsigned                     websocket:1;
+    unsigned                     close_sent:1;
+    unsigned                     reading:1;   /* in its read handler */
+    unsigned                     close_later:1;
+    unsigned                     lingering:1;
 } ngx_http_rtdash_sub_t;
 
 
@@ -81,6 +97,8 @@ struct ngx_http_rtdash_stream_s {
     ngx_msec_t                   last_frame;  /* any update */
     ngx_msec_t                   last_change; /* an update with news */
     ngx_msec_t                   last_write;
+    ngx_msec_t                   last_ping;   /* WebSocket */
+    ngx_uint_t                   nws;         /* WebSocket subscribers */
     ngx_http_rtdash_frames_t     frames;      /* the renderer */
     ngx_log_t                   *log;
 };
@@ -110,7 +128,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_rtdash_stream_args(ngx_http_request_t *r,
-    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args);
+    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args,
+    ngx_int_t *rc);
 static ngx_int_t ngx_http_rtdash_stream_header(ngx_http_request_t *r);
 static void ngx_http_rtdash_stream_watch(ngx_event_t *ev);
 static void ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st);
@@ -126,7 +145,8 @@ static void ngx_http_rtdash_sub_ping(ngx_http_rtdash_sub_t *sub, void *data);
 static void ngx_http_rtdash_sub_update(ngx_http_rtdash_sub_t *sub,
     void *data);
 static ngx_http_rtdash_group_t *ngx_http_rtdash_group_get(
-    ngx_http_rtdash_stream_t *st, ngx_array_t *tools, ngx_uint_t events);
+    ngx_http_rtdash_stream_t *st, ngx_array_t *tools, ngx_uint_t events,
+    ngx_uint_t websocket);
 static void ngx_http_rtdash_stream_cleanup(void *data);
 static void ngx_http_rtdash_stream_write(ngx_http_request_t *r);
 static void ngx_http_rtdash_stream_read(ngx_http_request_t *r);
@@ -142,6 +162,28 @@ static void ngx_http_rtdash_conn_write(ngx_event_t *wev);
 static void ngx_http_rtdash_conn_read(ngx_event_t *rev);
 static void ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub,
     uint64_t since);
+static void ngx_http_rtdash_ws_request_read(ngx_http_request_t *r);
+static void ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_ws_event(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_ws_event_t *ev);
+static void ngx_http_rtdash_ws_end(ngx_http_rtdash_sub_t *sub,
+    ngx_uint_t code);
+static void ngx_http_rtdash_ws_linger(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_ws_drain(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_sub_reply(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_frame_t *frame);
+static void ngx_http_rtdash_sub_replies_free(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_ws_command_run(ngx_http_rtdash_sub_t *sub,
+    u_char *text, size_t len);
+static const char *ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_ws_cmd_t *cmd);
+static void ngx_http_rtdash_ws_resnapshot(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_ws_message(ngx_http_rtdash_sub_t *sub,
+    const char *event, u_char *data, size_t len);
+static void ngx_http_rtdash_ws_error(ngx_http_rtdash_sub_t *sub,
+    ngx_pool_t *pool, const char *error, ngx_str_t *type);
+static void ngx_http_rtdash_sub_ws_ping(ngx_http_rtdash_sub_t *sub,
+    void *data);
 static void ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_mode_e mode, uint64_t id);
 static void ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o);
@@ -150,7 +192,8 @@ static void ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o);
 /* SSE: "retry:" before a snapshot, "id:", "event:", one "data:" line */
 static const ngx_http_rtdash_framing_t  ngx_http_rtdash_sse_framing = {
     ngx_http_rtdash_sse_open,
-    ngx_http_rtdash_sse_close
+    ngx_http_rtdash_sse_close,
+    NULL
 };
 
 
@@ -170,7 +213,6 @@ ngx_http_rtdash_stream_init_process(ngx_cycle_t *cycle,
     st->log = cycle->log;
     st->frames.ctx = st->ctx;
     st->frames.log = cycle->log;
-    st->frames.framing = &ngx_http_rtdash_sse_framing;
     ngx_queue_init(&st->groups);
 
     st->watch.handler = ngx_http_rtdash_stream_watch;
@@ -194,9 +236,11 @@ ngx_int_t
 ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
+    ngx_uint_t                      websocket;
     ngx_pool_cleanup_t             *cln;
     ngx_http_rtdash_sub_t          *sub;
     ngx_http_rtdash_stream_t       *st;
+    ngx_http_core_loc_conf_t       *clcf;
     ngx_http_rtdash_loc_conf_t     *lcf;
     ngx_http_rtdash_stream_args_t   args;
 
@@ -227,9 +271,26 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
                                           -1, -1);
     }
 
-    rc = ngx_http_rtdash_stream_args(r, st, &args);
-    if (rc != NGX_OK) {
+    if (ngx_http_rtdash_stream_args(r, st, &args, &rc) != NGX_OK) {
+        /* refused: rc is what sending the error returned */
         return rc;
+    }
+
+    /* a WebSocket handshake, checked whole before anything is kept */
+
+    switch (ngx_http_rtdash_ws_handshake(r, &rc)) {
+
+    case NGX_OK:
+        websocket = 1;
+        break;
+
+    case NGX_DECLINED:
+        websocket = 0;
+        break;
+
+    default:
+        /* refused, the JSON error went out */
+        return (rc == NGX_DONE) ? NGX_OK : rc;
     }
 
     /*
@@ -246,6 +307,18 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     sub->window = args.window;
     sub->max_frames = args.frames;
 
+    if (websocket) {
+        sub->websocket = 1;
+        sub->ws = ngx_pcalloc(r->connection->pool,
+                              sizeof(ngx_http_rtdash_ws_in_t));
+        if (sub->ws == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        sub->ws->need = 2;
+        sub->ws->max = lcf->max_message;
+    }
+
     /* the cleanup first: once in a group, the subscriber must leave it */
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -253,7 +326,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sub->group = ngx_http_rtdash_group_get(st, &args.tools, args.events);
+    sub->group = ngx_http_rtdash_group_get(st, &args.tools, args.events,
+                                           websocket);
     if (sub->group == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -265,19 +339,25 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     sub->out.buf = &sub->buf;
     sub->out.next = NULL;
 
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    sub->send_timeout = clcf->send_timeout;
+
     ngx_queue_insert_tail(&sub->group->subs, &sub->queue);
     sub->group->nsubs++;
     st->nclients++;
+    st->nws += websocket;
 
     cln->handler = ngx_http_rtdash_stream_cleanup;
     cln->data = sub;
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "rtdash stream: subscriber joins, %ui in its group, "
-                   "%ui here, resume from %uL", sub->group->nsubs,
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "rtdash stream: %s subscriber joins, %ui in its group, "
+                   "%ui here, resume from %uL",
+                   websocket ? "WebSocket" : "SSE", sub->group->nsubs,
                    st->nclients, args.since);
 
-    rc = ngx_http_rtdash_stream_header(r);
+    rc = websocket ? ngx_http_send_header(r)
+                   : ngx_http_rtdash_stream_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
@@ -285,7 +365,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, sub, ngx_http_rtdash_module);
 
-    r->read_event_handler = ngx_http_rtdash_stream_read;
+    r->read_event_handler = websocket ? ngx_http_rtdash_ws_request_read
+                                      : ngx_http_rtdash_stream_read;
     r->write_event_handler = ngx_http_rtdash_stream_write;
     r->main->count++;
 
@@ -297,6 +378,14 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     st->last_write = ngx_current_msec;
 
     if (!st->watch.timer_set) {
+        /*
+         * The first subscriber: what the zone holds now is in its
+         * snapshot, not news, and no burst is under way.
+         */
+        st->seq = st->ctx->sh->seq;
+        st->seen_seq = st->seq;
+        st->seen_at = ngx_current_msec - st->lcf->interval;
+
         ngx_add_timer(&st->watch, NGX_HTTP_RTDASH_WATCH);
     }
 
@@ -306,9 +395,12 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 
 /* the query: tool=, window=, events=, frames=, and where to resume */
 
+/* NGX_OK, or NGX_ERROR with *rc the handler's answer (an error sent) */
+
 static ngx_int_t
 ngx_http_rtdash_stream_args(ngx_http_request_t *r,
-    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args)
+    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args,
+    ngx_int_t *rc)
 {
     u_char           *p;
     uint64_t          since;
@@ -320,7 +412,8 @@ ngx_http_rtdash_stream_args(ngx_http_request_t *r,
     if (ngx_http_rtdash_arg(r, "tool", &args->tools) != NGX_OK
         || ngx_http_rtdash_arg(r, "last_event_id", &last) != NGX_OK)
     {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     v = args->tools.elts;
@@ -329,8 +422,9 @@ ngx_http_rtdash_stream_args(ngx_http_request_t *r,
         if (!ngx_http_rtdash_valid_text(v[i].data, v[i].len,
                                         NGX_HTTP_RTDASH_TOOL_MAX))
         {
-            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "invalid tool", &v[i], -1, -1);
+            *rc = ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid tool", &v[i], -1, -1);
+            return NGX_ERROR;
         }
     }
 
@@ -341,10 +435,11 @@ ngx_http_rtdash_stream_args(ngx_http_request_t *r,
         || ngx_http_rtdash_arg_uint(r, "frames", 0, NGX_MAX_INT_T_VALUE,
                                     &args->frames) != NGX_OK)
     {
-        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "\"window\", \"events\" and "
-                                          "\"frames\" take numbers", NULL,
-                                          -1, -1);
+        *rc = ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "\"window\", \"events\" and "
+                                         "\"frames\" take numbers", NULL,
+                                         -1, -1);
+        return NGX_ERROR;
     }
 
     if (args->window < 60) {
@@ -416,7 +511,7 @@ ngx_http_rtdash_stream_read(ngx_http_request_t *r)
 
 static ngx_http_rtdash_group_t *
 ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
-    ngx_uint_t events)
+    ngx_uint_t events, ngx_uint_t websocket)
 {
     u_char                   *p;
     size_t                    size;
@@ -435,7 +530,9 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
         g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
         f = &g->filter;
 
-        if (f->events != events || f->ntools != tools->nelts) {
+        if (f->events != events || f->ntools != tools->nelts
+            || g->websocket != websocket)
+        {
             continue;
         }
 
@@ -473,6 +570,9 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
     g->filter.tools = (ngx_str_t *) (g + 1);
     g->filter.hashes = (uint32_t *) (g->filter.tools + g->filter.ntools);
     g->seq = st->ctx->sh->seq;
+    g->websocket = websocket;
+    g->framing = websocket ? &ngx_http_rtdash_ws_framing
+                           : &ngx_http_rtdash_sse_framing;
     ngx_queue_init(&g->subs);
 
     p = (u_char *) (g->filter.hashes + g->filter.ntools);
@@ -503,6 +603,7 @@ ngx_http_rtdash_stream_cleanup(void *data)
 
     ngx_queue_remove(&sub->queue);
     st->nclients--;
+    st->nws -= sub->websocket;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, st->log, 0,
                    "rtdash stream: subscriber leaves, %ui left in its "
@@ -511,6 +612,12 @@ ngx_http_rtdash_stream_cleanup(void *data)
     if (sub->frame) {
         ngx_http_rtdash_frame_release(sub->frame);
         sub->frame = NULL;
+    }
+
+    ngx_http_rtdash_sub_replies_free(sub);
+
+    if (sub->ws) {
+        ngx_http_rtdash_ws_free(sub->ws);
     }
 
     if (--g->nsubs == 0) {
@@ -590,20 +697,31 @@ ngx_http_rtdash_stream_each(ngx_http_rtdash_stream_t *st,
 static void
 ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
 {
-    ngx_http_rtdash_frame_t  *frame;
+    ngx_http_rtdash_frame_t  *bye[2];
 
-    static char  bye[] = "event: close\ndata: {\"reason\":\"shutdown\"}\n\n";
+    static char  sse[] = "event: close\ndata: {\"reason\":\"shutdown\"}\n\n";
+    static char  ws[] = "{\"reason\":\"shutdown\"}";
+    static u_char  away[2] = { 1001 >> 8, 1001 & 0xff };
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, st->log, 0,
                    "rtdash stream: shutdown, %ui subscribers finish",
                    st->nclients);
 
-    frame = ngx_http_rtdash_frame_text(st->log, bye, sizeof(bye) - 1);
+    /* SSE: an event; WebSocket: a "close" message, then close 1001 */
 
-    ngx_http_rtdash_stream_each(st, ngx_http_rtdash_sub_bye, frame);
+    bye[0] = ngx_http_rtdash_frame_text(st->log, sse, sizeof(sse) - 1);
+    bye[1] = ngx_http_rtdash_ws_frame(st->log, "close", st->ctx->sh->seq,
+                                      (u_char *) ws, sizeof(ws) - 1, 0x8,
+                                      away, 2);
 
-    if (frame) {
-        ngx_http_rtdash_frame_release(frame);
+    ngx_http_rtdash_stream_each(st, ngx_http_rtdash_sub_bye, bye);
+
+    if (bye[0]) {
+        ngx_http_rtdash_frame_release(bye[0]);
+    }
+
+    if (bye[1]) {
+        ngx_http_rtdash_frame_release(bye[1]);
     }
 }
 
@@ -611,33 +729,79 @@ ngx_http_rtdash_stream_shutdown(ngx_http_rtdash_stream_t *st)
 static void
 ngx_http_rtdash_sub_bye(ngx_http_rtdash_sub_t *sub, void *data)
 {
-    ngx_http_rtdash_frame_t  *frame = data;
+    ngx_http_rtdash_frame_t  **bye = data;
+
+    ngx_http_rtdash_frame_t  *frame;
 
     if (sub->done || sub->finish) {
         return;
     }
 
     sub->finish = 1;
+    sub->close_code = 1001;
 
     if (sub->frame) {
         return;             /* finishes when it drains */
     }
 
-    if (frame) {
-        (void) ngx_http_rtdash_sub_send(sub, frame, 0);
+    frame = bye[sub->websocket];
 
-    } else {
+    if (frame == NULL) {
         ngx_http_rtdash_sub_finish(sub);
+        return;
     }
+
+    if (sub->websocket) {
+        sub->close_sent = 1;
+    }
+
+    (void) ngx_http_rtdash_sub_send(sub, frame, 0);
 }
 
+
+/* SSE subscribers idle for a heartbeat: a comment */
 
 static void
 ngx_http_rtdash_sub_ping(ngx_http_rtdash_sub_t *sub, void *data)
 {
-    if (sub->frame == NULL && !sub->done && sub->connected) {
+    if (sub->frame == NULL && !sub->done && sub->connected
+        && !sub->websocket)
+    {
         (void) ngx_http_rtdash_sub_send(sub, data, 0);
     }
+}
+
+
+/*
+ * WebSocket subscribers: a ping every heartbeat; one that has not
+ * answered the last one within send_timeout is closed.
+ */
+
+static void
+ngx_http_rtdash_sub_ws_ping(ngx_http_rtdash_sub_t *sub, void *data)
+{
+    if (!sub->websocket || sub->done || !sub->connected) {
+        return;
+    }
+
+    if (sub->ping_sent
+        && ngx_current_msec - sub->ping_sent >= sub->send_timeout)
+    {
+        ngx_log_error(NGX_LOG_INFO, sub->connection->log, NGX_ETIMEDOUT,
+                      "rtdash: WebSocket client did not answer a ping");
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+        return;
+    }
+
+    if (sub->frame) {
+        return;
+    }
+
+    if (sub->ping_sent == 0) {
+        sub->ping_sent = ngx_current_msec ? ngx_current_msec : 1;
+    }
+
+    (void) ngx_http_rtdash_sub_send(sub, data, 0);
 }
 
 
@@ -661,6 +825,18 @@ ngx_http_rtdash_stream_tick(ngx_http_rtdash_stream_t *st)
 
     now = ngx_current_msec;
     seq = st->ctx->sh->seq;
+
+    if (now - st->last_ping >= st->lcf->heartbeat && st->nws) {
+        st->last_ping = now;
+
+        frame = ngx_http_rtdash_ws_frame(st->log, NULL, 0, NULL, 0, 0x9,
+                                         NULL, 0);
+        if (frame) {
+            ngx_http_rtdash_stream_each(st, ngx_http_rtdash_sub_ws_ping,
+                                        frame);
+            ngx_http_rtdash_frame_release(frame);
+        }
+    }
 
     if (seq != st->seen_seq) {
         st->burst = (now - st->seen_at < st->lcf->interval / 10);
@@ -751,6 +927,7 @@ ngx_http_rtdash_stream_frames(ngx_http_rtdash_stream_t *st, uint64_t seq,
         g = ngx_queue_data(q, ngx_http_rtdash_group_t, queue);
 
         u.frame = ngx_http_rtdash_frame_render(&st->frames, &g->filter,
+                                               g->framing,
                                                NGX_HTTP_RTDASH_FRAME_UPDATE,
                                                g->seq, 0, &active);
         g->active = active;
@@ -811,7 +988,7 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
 
     if (since != (uint64_t) -1) {
         /* a resume: an update with what was missed, if all of it is there */
-        frame = ngx_http_rtdash_frame_render(fr, f,
+        frame = ngx_http_rtdash_frame_render(fr, f, sub->group->framing,
                                              NGX_HTTP_RTDASH_FRAME_RESUME,
                                              since, sub->window, &active);
     }
@@ -821,7 +998,7 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
                    frame ? "a resume" : "a snapshot", since);
 
     if (frame == NULL) {
-        frame = ngx_http_rtdash_frame_render(fr, f,
+        frame = ngx_http_rtdash_frame_render(fr, f, sub->group->framing,
                                              NGX_HTTP_RTDASH_FRAME_SNAPSHOT,
                                              0, sub->window, &active);
     }
@@ -1019,6 +1196,8 @@ ngx_http_rtdash_stream_write(ngx_http_request_t *r)
 static void
 ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
 {
+    ngx_http_rtdash_frame_t  *frame;
+
     ngx_http_rtdash_frame_release(sub->frame);
     sub->frame = NULL;
 
@@ -1031,6 +1210,17 @@ ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
 
     if (!sub->detached && !sub->kept) {
         ngx_http_rtdash_sub_detach(sub);
+    }
+
+    if (sub->replies) {
+        /* a WebSocket reply that waited for the frame: the next one */
+        frame = sub->replies;
+        sub->replies = frame->next;
+        sub->nreplies--;
+
+        (void) ngx_http_rtdash_sub_send(sub, frame, 0);
+        ngx_http_rtdash_frame_release(frame);
+        return;
     }
 
     if (sub->snapshot) {
@@ -1048,11 +1238,28 @@ ngx_http_rtdash_sub_drained(ngx_http_rtdash_sub_t *sub)
 static void
 ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
 {
-    ngx_int_t            rc;
-    ngx_http_request_t  *r;
+    ngx_int_t                 rc;
+    ngx_http_request_t       *r;
+    ngx_http_rtdash_frame_t  *frame;
 
     if (sub->done) {
         return;
+    }
+
+    if (sub->websocket && !sub->close_sent) {
+        /* our close frame goes first; once it is out, the connection */
+
+        sub->close_sent = 1;
+        sub->finish = 1;
+
+        frame = ngx_http_rtdash_ws_close_frame(sub->connection->log,
+                                               sub->close_code
+                                               ? sub->close_code : 1000);
+        if (frame) {
+            (void) ngx_http_rtdash_sub_send(sub, frame, 0);
+            ngx_http_rtdash_frame_release(frame);
+            return;
+        }
     }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
@@ -1060,6 +1267,11 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
                    sub->frames, sub->finish ? ", shutting down" : "");
 
     if (sub->detached) {
+        if (sub->websocket && !ngx_exiting && !ngx_terminate) {
+            ngx_http_rtdash_ws_linger(sub);
+            return;
+        }
+
         if (!sub->chunked) {
             ngx_http_rtdash_sub_close(sub, NGX_OK);
             return;
@@ -1093,6 +1305,14 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
 static void
 ngx_http_rtdash_sub_close(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
 {
+    if (sub->reading) {
+        /* its read handler is on the stack: it closes it on the way out */
+        sub->done = 1;
+        sub->close_later = 1;
+        sub->close_rc = rc;
+        return;
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
                    "rtdash stream: subscriber closes, rc:%i, %ui frames",
                    rc, sub->frames);
@@ -1319,6 +1539,16 @@ ngx_http_rtdash_conn_read(ngx_event_t *rev)
         return;
     }
 
+    if (sub->lingering) {
+        ngx_http_rtdash_ws_drain(sub);
+        return;
+    }
+
+    if (sub->websocket) {
+        ngx_http_rtdash_ws_input(sub);
+        return;
+    }
+
     for ( ;; ) {
         n = c->recv(c, buf, sizeof(buf));
 
@@ -1334,6 +1564,459 @@ ngx_http_rtdash_conn_read(ngx_event_t *rev)
     }
 
     if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+    }
+}
+
+
+/*
+ * WebSocket input, from the request's read handler or, once detached,
+ * the connection's: client frames are read and answered.  A subscriber
+ * that something here closes is closed on the way out, not under the
+ * reader's feet.
+ */
+
+static void
+ngx_http_rtdash_ws_request_read(ngx_http_request_t *r)
+{
+    ngx_http_rtdash_sub_t  *sub;
+
+    sub = ngx_http_get_module_ctx(r, ngx_http_rtdash_module);
+
+    if (sub == NULL || sub->done) {
+        return;
+    }
+
+    ngx_http_rtdash_ws_input(sub);
+}
+
+
+static void
+ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub)
+{
+    u_char                      *p, buf[4096];
+    ssize_t                      n;
+    ngx_int_t                    rc;
+    ngx_connection_t            *c;
+    ngx_http_rtdash_ws_event_t   ev;
+
+    c = sub->connection;
+    sub->reading = 1;
+
+    while (!sub->done) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            c->error = 1;
+            ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+            break;
+        }
+
+        p = buf;
+
+        while (p < buf + n && !sub->done) {
+            rc = ngx_http_rtdash_ws_read(sub->ws, &p, buf + n, &ev);
+
+            if (rc == NGX_AGAIN) {
+                break;
+            }
+
+            if (rc == NGX_ERROR) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "rtdash: WebSocket client broke the protocol: "
+                              "%s, closing with %ui", sub->ws->error,
+                              sub->ws->close_code);
+                ngx_http_rtdash_ws_end(sub, sub->ws->close_code);
+                break;
+            }
+
+            ngx_http_rtdash_ws_event(sub, &ev);
+            ngx_http_rtdash_ws_done(sub->ws);
+        }
+    }
+
+    sub->reading = 0;
+
+    if (sub->close_later) {
+        sub->close_later = 0;
+        sub->done = 0;
+        ngx_http_rtdash_sub_close(sub, sub->close_rc);
+        return;
+    }
+
+    if (!sub->done && ngx_handle_read_event(c->read, 0) != NGX_OK) {
+        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+    }
+}
+
+
+static void
+ngx_http_rtdash_ws_event(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_ws_event_t *ev)
+{
+    ngx_http_rtdash_frame_t  *frame;
+
+    switch (ev->kind) {
+
+    case NGX_HTTP_RTDASH_WS_TEXT:
+        ngx_http_rtdash_ws_command_run(sub, ev->data, ev->len);
+        return;
+
+    case NGX_HTTP_RTDASH_WS_BINARY:
+        ngx_http_rtdash_ws_end(sub, 1003);
+        return;
+
+    case NGX_HTTP_RTDASH_WS_PING:
+        frame = ngx_http_rtdash_ws_frame(sub->connection->log, NULL, 0,
+                                         NULL, 0, 0xa, ev->data, ev->len);
+        if (frame) {
+            ngx_http_rtdash_sub_reply(sub, frame);
+        }
+
+        return;
+
+    case NGX_HTTP_RTDASH_WS_PONG:
+        sub->ping_sent = 0;
+        return;
+
+    case NGX_HTTP_RTDASH_WS_CLOSE:
+        /* the client's close: the same code back, then the connection */
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                       "rtdash stream: WebSocket client closes with %ui",
+                       ev->code);
+        ngx_http_rtdash_ws_end(sub, ev->code);
+        return;
+
+    default:
+        return;
+    }
+}
+
+
+/* close with a code: at once, or once the frame being sent is out */
+
+static void
+ngx_http_rtdash_ws_end(ngx_http_rtdash_sub_t *sub, ngx_uint_t code)
+{
+    sub->close_code = code;
+    sub->finish = 1;
+
+    if (sub->frame == NULL) {
+        ngx_http_rtdash_sub_finish(sub);
+    }
+}
+
+
+/* a frame for this subscriber alone: now, or after the one being sent */
+
+static void
+ngx_http_rtdash_sub_reply(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_frame_t *frame)
+{
+    ngx_http_rtdash_frame_t  **fp;
+
+    if (sub->frame == NULL) {
+        (void) ngx_http_rtdash_sub_send(sub, frame, 0);
+        ngx_http_rtdash_frame_release(frame);
+        return;
+    }
+
+    if (sub->nreplies >= NGX_HTTP_RTDASH_WS_REPLIES) {
+        ngx_http_rtdash_frame_release(frame);
+        ngx_log_error(NGX_LOG_INFO, sub->connection->log, 0,
+                      "rtdash: WebSocket client sends commands faster than "
+                      "it reads the answers, closing");
+        ngx_http_rtdash_ws_end(sub, 1008);
+        return;
+    }
+
+    for (fp = &sub->replies; *fp; fp = &(*fp)->next) { /* void */ }
+
+    *fp = frame;
+    sub->nreplies++;
+}
+
+
+static void
+ngx_http_rtdash_sub_replies_free(ngx_http_rtdash_sub_t *sub)
+{
+    ngx_http_rtdash_frame_t  *frame;
+
+    while (sub->replies) {
+        frame = sub->replies;
+        sub->replies = frame->next;
+        ngx_http_rtdash_frame_release(frame);
+    }
+
+    sub->nreplies = 0;
+}
+
+
+/* "ping", "snapshot" (or "request_metrics"), "subscribe" */
+
+static void
+ngx_http_rtdash_ws_command_run(ngx_http_rtdash_sub_t *sub, u_char *text,
+    size_t len)
+{
+    const char                *error;
+    ngx_pool_t                *pool;
+    ngx_http_rtdash_ws_cmd_t   cmd;
+
+    pool = ngx_create_pool(1024, sub->connection->log);
+    if (pool == NULL) {
+        ngx_http_rtdash_ws_end(sub, 1011);
+        return;
+    }
+
+    error = NULL;
+
+    if (ngx_http_rtdash_ws_command(pool, text, len, &cmd) != NGX_OK) {
+        error = cmd.error;
+
+    } else if (cmd.type.len == 4 && ngx_strncmp(cmd.type.data, "ping", 4)
+                                    == 0)
+    {
+        ngx_http_rtdash_ws_message(sub, "pong", (u_char *) "{}", 2);
+
+    } else if ((cmd.type.len == 8
+                && ngx_strncmp(cmd.type.data, "snapshot", 8) == 0)
+               || (cmd.type.len == 15
+                   && ngx_strncmp(cmd.type.data, "request_metrics", 15)
+                      == 0))
+    {
+        ngx_http_rtdash_ws_resnapshot(sub);
+
+    } else if (cmd.type.len == 9
+               && ngx_strncmp(cmd.type.data, "subscribe", 9) == 0)
+    {
+        error = ngx_http_rtdash_ws_subscribe(sub, &cmd);
+
+    } else {
+        error = "unknown command";
+    }
+
+    if (error) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                       "rtdash stream: WebSocket command refused: %s",
+                       error);
+        ngx_http_rtdash_ws_error(sub, pool, error, &cmd.type);
+    }
+
+    ngx_destroy_pool(pool);
+}
+
+
+/* move to the group of the new filter; a snapshot of it follows */
+
+static const char *
+ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
+    ngx_http_rtdash_ws_cmd_t *cmd)
+{
+    ngx_str_t                  *v;
+    ngx_uint_t                  i, events;
+    ngx_http_rtdash_ctx_t      *ctx;
+    ngx_http_rtdash_group_t    *g, *old;
+    ngx_http_rtdash_filter_t   *f;
+    ngx_http_rtdash_stream_t   *st;
+
+    st = sub->stream;
+    ctx = st->ctx;
+    old = sub->group;
+    f = &old->filter;
+
+    v = cmd->tools.elts;
+
+    for (i = 0; i < cmd->tools.nelts; i++) {
+        if (!ngx_http_rtdash_valid_text(v[i].data, v[i].len,
+                                        NGX_HTTP_RTDASH_TOOL_MAX))
+        {
+            return "invalid tool";
+        }
+    }
+
+    if (cmd->has_window) {
+        sub->window = ngx_max(ngx_min(cmd->window, (ngx_uint_t)
+                                      ctx->retention), 60);
+    }
+
+    events = cmd->has_events ? ngx_min(cmd->events, ctx->nevents)
+                             : f->events;
+
+    if (!cmd->has_tool) {
+        /* the same tools as now */
+        if (ngx_array_init(&cmd->tools, cmd->tools.pool, f->ntools + 1,
+                           sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            return "out of memory";
+        }
+
+        for (i = 0; i < f->ntools; i++) {
+            v = ngx_array_push(&cmd->tools);
+            *v = f->tools[i];
+        }
+    }
+
+    g = ngx_http_rtdash_group_get(st, &cmd->tools, events, 1);
+    if (g == NULL) {
+        return "out of memory";
+    }
+
+    if (g != old) {
+        ngx_queue_remove(&sub->queue);
+        ngx_queue_insert_tail(&g->subs, &sub->queue);
+        g->nsubs++;
+        sub->group = g;
+
+        if (--old->nsubs == 0) {
+            ngx_queue_remove(&old->queue);
+            ngx_free(old);
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+                   "rtdash stream: WebSocket subscriber now follows %ui "
+                   "tools, window %ui", g->filter.ntools, sub->window);
+
+    ngx_http_rtdash_ws_resnapshot(sub);
+
+    return NULL;
+}
+
+
+/* a fresh snapshot: now, or when the frame being sent is out */
+
+static void
+ngx_http_rtdash_ws_resnapshot(ngx_http_rtdash_sub_t *sub)
+{
+    if (sub->frame) {
+        sub->snapshot = 1;
+        return;
+    }
+
+    ngx_http_rtdash_sub_snapshot(sub, (uint64_t) -1);
+}
+
+
+static void
+ngx_http_rtdash_ws_message(ngx_http_rtdash_sub_t *sub, const char *event,
+    u_char *data, size_t len)
+{
+    ngx_http_rtdash_frame_t  *frame;
+
+    frame = ngx_http_rtdash_ws_frame(sub->connection->log, event,
+                                     sub->stream->ctx->sh->seq, data, len,
+                                     0, NULL, 0);
+    if (frame) {
+        ngx_http_rtdash_sub_reply(sub, frame);
+    }
+}
+
+
+/* {"event":"error","id":N,"data":{"error":"...","type":"..."}} */
+
+static void
+ngx_http_rtdash_ws_error(ngx_http_rtdash_sub_t *sub, ngx_pool_t *pool,
+    const char *error, ngx_str_t *type)
+{
+    u_char                 *p, *d;
+    ngx_chain_t            *cl;
+    ngx_http_rtdash_out_t   o;
+
+    ngx_http_rtdash_out_init(&o, pool, 256);
+    ngx_http_rtdash_out_lit(&o, "{\"error\":");
+    ngx_http_rtdash_out_str(&o, (u_char *) error, ngx_strlen(error));
+
+    if (type->len) {
+        ngx_http_rtdash_out_lit(&o, ",\"type\":");
+        ngx_http_rtdash_out_str(&o, type->data, type->len);
+    }
+
+    ngx_http_rtdash_out_lit(&o, "}");
+
+    if (o.failed) {
+        return;
+    }
+
+    d = ngx_pnalloc(pool, o.size);
+    if (d == NULL) {
+        return;
+    }
+
+    p = d;
+
+    for (cl = o.first; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    ngx_http_rtdash_ws_message(sub, "error", d, p - d);
+}
+
+
+/*
+ * After our close frame the sending side is shut, and what the client
+ * still sends is read and dropped: closing with unread input would reset
+ * the connection, and the reset can destroy the close frame before the
+ * client reads it.  The connection goes at the client's end, or after a
+ * second.  A worker that is shutting down does not wait for this.
+ */
+
+static void
+ngx_http_rtdash_ws_linger(ngx_http_rtdash_sub_t *sub)
+{
+    ngx_connection_t  *c;
+
+    c = sub->connection;
+
+    sub->done = 1;
+    sub->lingering = 1;
+
+    if (ngx_shutdown_socket(c->fd, NGX_WRITE_SHUTDOWN) == -1) {
+        ngx_http_rtdash_sub_close(sub, NGX_OK);
+        return;
+    }
+
+    c->read->cancelable = 1;
+    ngx_add_timer(c->read, 1000);
+
+    if (c->read->ready) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_rtdash_ws_drain(ngx_http_rtdash_sub_t *sub)
+{
+    u_char             buf[512];
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = sub->connection;
+
+    if (c->read->timedout) {
+        ngx_http_rtdash_sub_close(sub, NGX_OK);
+        return;
+    }
+
+    for ( ;; ) {
+        n = c->recv(c, buf, sizeof(buf));
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_http_rtdash_sub_close(sub, NGX_OK);
+            return;
+        }
+    }
+
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_http_rtdash_sub_close(sub, NGX_ERROR);
     }
 }

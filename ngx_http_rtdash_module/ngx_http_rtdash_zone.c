@@ -561,6 +561,40 @@ ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q)
 }
 
 
+/*
+ * How many values are below "le": exact where le is a bin edge, which
+ * every power of two from 2^-3 to 2^17 is (the histogram's edges are
+ * 2^(k/3 - 3)); elsewhere the count of the bins wholly below it.  What
+ * Prometheus's cumulative "_bucket" series are made of.
+ */
+
+uint64_t
+ngx_http_rtdash_vstat_below(ngx_http_rtdash_vstat_t *vs, double le)
+{
+    uint64_t    n;
+    ngx_uint_t  i, bin;
+
+    if (vs->count == 0 || le <= vs->min) {
+        return 0;
+    }
+
+    if (le > vs->max) {
+        return vs->count;
+    }
+
+    /* the bin that starts at le (or holds it): the bins before it count */
+
+    bin = ngx_http_rtdash_hist_bin(le);
+    n = 0;
+
+    for (i = 0; i < bin; i++) {
+        n += vs->hist[i];
+    }
+
+    return n;
+}
+
+
 void
 ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
     ngx_uint_t bin)

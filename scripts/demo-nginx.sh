@@ -12,7 +12,7 @@ rtdash_free_port() {
 rtdash_start_nginx() {
     local port=$1 module=${RTDASH_MODULE:-$rtdash_top/build/ngx_http_rtdash_module.so}
     local nginx
-    nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    nginx=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
 
     RTDASH_PREFIX=$(mktemp -d /tmp/rtdash-demo.XXXXXX)
     mkdir -p "$RTDASH_PREFIX/conf" "$RTDASH_PREFIX/logs"

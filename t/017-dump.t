@@ -1,5 +1,6 @@
 # dump= writes the zone to a file at exit and restores it at start.
 use Test::Nginx::Socket 'no_plan';
+use File::Copy ();
 use File::Temp ();
 
 # a directory of this run's own (the server root is remade for each block)
@@ -7,12 +8,17 @@ our $Dir = File::Temp::tempdir("rtdash-t017-XXXXXX", TMPDIR => 1,
                                CLEANUP => 1);
 our $Dump = "$Dir/zone.dump";
 our $Bad = "$Dir/bad.dump";
+our $Mode = "$Dir/mode.dump";
+our $Foreign = "$Dir/foreign.dump";
+our $Link = "$Dir/link.dump";
+our $Subdir = "$Dir/dir.dump";
 
 no_shuffle();
 no_long_string();
 
 add_block_preprocessor(sub {
     my $block = shift;
+    my $path = $Dump;
 
     # the first block starts from nothing
     unlink $Dump if $block->name =~ /TEST 1:/;
@@ -22,12 +28,49 @@ add_block_preprocessor(sub {
         open my $f, ">", $Bad or die $!;
         print $f "x" x 4096;
         close $f;
+        $path = $Bad;
     }
 
-    my $path = $block->name =~ /TEST 3:/ ? $Bad : $Dump;
+    # a worker writes this one, under umask 022 (a default mode: 0644)
+    if ($block->name =~ /TEST 4:/) {
+        unlink $Mode;
+        umask 022;
+        $path = "$Mode dump_interval=1s";
+    }
+
+    # the good dump of TEST 1 and 2, but owned by a uid nginx never runs
+    # as here (not nobody's 65534: TEST_NGINX_WORKER_USER may name it)
+    if ($block->name =~ /TEST 5:/) {
+        File::Copy::copy($Dump, $Foreign) or die $!;
+        chown 65533, 65533, $Foreign if $> == 0;
+        $path = $Foreign;
+    }
+
+    # a symlink to the good dump
+    if ($block->name =~ /TEST 6:/) {
+        unlink $Link;
+        symlink $Dump, $Link or die $!;
+        $path = $Link;
+    }
+
+    if ($block->name =~ /TEST 7:/) {
+        mkdir $Subdir;
+        $path = $Subdir;
+    }
 
     $block->set_value("http_config",
                       "rtdash_zone rt:8m retention=1h dump=$path;");
+});
+
+# the mode of the dump TEST 4's worker wrote within the 3 s it waited
+add_response_body_check(sub {
+    my ($block, $body, $req_idx) = @_;
+
+    return if $block->name !~ /TEST 4:/ || $req_idx != 1;
+
+    my @st = stat $Mode;
+    is(@st ? sprintf("%04o", $st[2] & 07777) : "missing", "0600",
+       $block->name . " - the dump's mode");
 });
 
 run_tests();
@@ -68,3 +111,67 @@ GET /stats
 --- response_body_like: "tools":0,
 --- error_log
 not restored: not an rtdash dump; starting empty
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: the dump a worker writes is readable by its owner only: 0600
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n{\"tool\":\"M\",\"type\":\"a\"}", "GET /stats"]
+--- wait: 3
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\{"accepted":1\}$', '"tools":1,']
+--- no_error_log
+[error]
+
+
+
+=== TEST 5: a dump owned by another user is refused, the zone starts empty
+--- skip_eval: 5: $> != 0
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats
+--- error_code: 200
+--- response_body_like: "tools":0,
+--- error_log eval
+qr{dump "\Q$::Foreign\E" not restored: it is owned by uid 65533, neither root nor the nginx user; starting empty}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 6: a symlink to a good dump is refused, the zone starts empty
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats
+--- error_code: 200
+--- response_body_like: "tools":0,
+--- error_log eval
+qr{dump "\Q$::Link\E" not restored: it is a symbolic link; starting empty}
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 7: a directory in the dump's place is refused: not a regular file
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats
+--- error_code: 200
+--- response_body_like: "tools":0,
+--- error_log eval
+qr{dump "\Q$::Subdir\E" not restored: it is not a regular file; starting empty}
+--- no_error_log
+[error]
+[alert]

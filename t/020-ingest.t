@@ -251,3 +251,38 @@ rtdash: client intended to send too large a body
 ['^$', '"totals":\{"a":1\}']
 --- no_error_log
 [error]
+
+
+
+=== TEST 16: the limit_req recipe: the excess of a burst gets 429 with JSON
+--- http_config
+    rtdash_zone rt:8m retention=1h events=20;
+    limit_req_zone $binary_remote_addr zone=rtdash_ingest:1m rate=1r/m;
+--- config
+    location = /ingest {
+        limit_req zone=rtdash_ingest burst=2 nodelay;
+        limit_req_status 429;
+        limit_req_log_level warn;
+        error_page 429 = @rtdash_429;
+        rtdash_ingest rt;
+    }
+    location @rtdash_429 {
+        default_type application/json;
+        add_header Retry-After 60 always;
+        return 429 '{"error":"too many requests, slow down"}\n';
+    }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+[("POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}") x 5, "GET /stats"]
+--- error_code eval
+[202, 202, 202, 429, 429, 200]
+--- response_headers eval
+[("!Retry-After") x 3,
+ ("Content-Type: application/json\nRetry-After: 60") x 2,
+ ""]
+--- response_body_like eval
+[('^\{"accepted":1\}\n$') x 3,
+ ('^\{"error":"too many requests, slow down"\}\n$') x 2,
+ '"seq":3,"accepted":3,"rejected":0,"refused":0,']
+--- no_error_log
+[error]

@@ -177,3 +177,23 @@ rtdash: rtdash_stream_max_clients 0 reached
  '^retry: 2000\nid: 1\nevent: snapshot\ndata: [^\n]+\n\nid: 1\nevent: update\ndata: \{"seq":1,[^\n]*"rate_per_min":\{"borrow":1\}[^\n]*\n\n$']
 --- no_error_log
 [error]
+
+
+
+=== TEST 11: bad query arguments get 400 and a JSON error, and nothing else is sent
+--- request eval
+["GET /stream?window=x", "GET /stream?events=-1", "GET /stream?tool=",
+ "GET /stream?frames=1e3"]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_headers eval
+["Content-Type: application/json", "Content-Type: application/json",
+ "Content-Type: application/json", "Content-Type: application/json"]
+--- response_body eval
+["{\"error\":\"\\\"window\\\", \\\"events\\\" and \\\"frames\\\" take numbers\"}\n",
+ "{\"error\":\"\\\"window\\\", \\\"events\\\" and \\\"frames\\\" take numbers\"}\n",
+ "{\"error\":\"invalid tool \\\"\\\"\"}\n",
+ "{\"error\":\"\\\"window\\\", \\\"events\\\" and \\\"frames\\\" take numbers\"}\n"]
+--- no_error_log
+[error]
+[alert]

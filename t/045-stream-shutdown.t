@@ -8,9 +8,15 @@ master_on();
 workers(1);
 no_long_string();
 
-# When the block runs, a helper process waits for the stream request to
-# show in the error log (the debug log has the request line), then sends
-# SIGQUIT to the master, as `nginx -s quit` does.  Bounded to 10 s.
+# The stream's request carries a token of this run, so that the logs of an
+# earlier run are never taken for this one's.
+our $Token = "rtdash_quit_me_${$}_" . time;
+
+# When the block runs, a helper process waits for the stream request in the
+# access log, then sends SIGQUIT to the master, as `nginx -s quit` does.
+# Every build writes that line, and an HTTP/1.x stream writes it once its
+# first frame has gone out (README, "Memory"), so the stream is open then.
+# Bounded to 10 s.
 add_block_preprocessor(sub {
     my $block = shift;
 
@@ -22,8 +28,8 @@ add_block_preprocessor(sub {
     my $deadline = Time::HiRes::time() + 10;
     while (Time::HiRes::time() < $deadline) {
         Time::HiRes::sleep(0.05);
-        open my $log, '<', "$root/logs/error.log" or next;
-        my $seen = grep { /rtdash_quit_me/ } <$log>;
+        open my $log, '<', "$root/logs/access.log" or next;
+        my $seen = grep { /\Q$Token\E/ } <$log>;
         close $log;
         next unless $seen;
         Time::HiRes::sleep(0.2);
@@ -48,8 +54,8 @@ __DATA__
         rtdash_stream rt;
         rtdash_stream_heartbeat 100ms;
     }
---- request
-GET /stream?rtdash_quit_me=1
+--- request eval
+"GET /stream?$::Token=1"
 --- timeout: 5
 --- error_code: 200
 --- response_body_like: ^retry: 2000\nid: 0\nevent: snapshot\ndata: [^\n]+\n\n(: ping\n\n)*event: close\ndata: \{"reason":"shutdown"\}\n\n$

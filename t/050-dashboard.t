@@ -90,7 +90,7 @@ Accept-Encoding: gzip;q=0
 --- request
 GET /dash/config.json
 --- response_body
-{"stream":"/s","stats":"stats","warn":20,"crit":40,"zone":"rt","title":"rtdash"}
+{"stream":"/s","stats":"stats","transport":"auto","warn":20,"crit":40,"zone":"rt","title":"rtdash"}
 
 
 
@@ -103,3 +103,24 @@ GET /dash/config.json
 ['^\{"error":"no such dashboard file \\\\"nope.js\\\\""\}$',
  '404',
  '^\{"error":"no such dashboard file \\\\"sub/app.js\\\\""\}$']
+
+
+
+=== TEST 9: transport= tells the page which transport to try first
+--- config
+    location /dash/ { rtdash_dashboard rt transport=ws; }
+    location /sse/ { rtdash_dashboard rt transport=sse; }
+--- request eval
+["GET /dash/config.json", "GET /sse/config.json"]
+--- response_body_like eval
+['^\{"stream":"stream","stats":"stats","transport":"ws",',
+ '^\{"stream":"stream","stats":"stats","transport":"sse",']
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: any other transport is refused by nginx -t
+--- config
+    location /bad/ { rtdash_dashboard rt transport=carrier-pigeon; }
+--- must_die

@@ -61,6 +61,8 @@ rtdash_zone_start_time_seconds\{zone="rt"\} \d{10}
 # TYPE rtdash_tool_last_event_time_seconds gauge
 # HELP rtdash_value The "value" of a tool's events; quantiles from a log-scale histogram\.
 # TYPE rtdash_value summary
+# HELP rtdash_value_hist The "value" of a tool's events; a bucket counts the values below its bound\.
+# TYPE rtdash_value_hist histogram
 \z}
 --- no_error_log
 [error]
@@ -113,6 +115,56 @@ rtdash_value\{zone="rt",tool="N",quantile="0\.95"\} NaN
 rtdash_value\{zone="rt",tool="N",quantile="0\.99"\} NaN
 rtdash_value_sum\{zone="rt",tool="N"\} 0
 rtdash_value_count\{zone="rt",tool="N"\} 0
+# HELP rtdash_value_hist [^\n]+
+# TYPE rtdash_value_hist histogram
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="0\.125"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="0\.25"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="0\.5"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="1"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="2"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="4"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="8"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="16"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="32"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="64"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="128"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="256"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="512"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="1024"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="2048"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="4096"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="8192"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="16384"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="32768"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="65536"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="131072"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="M",le="\+Inf"\} 2
+rtdash_value_hist_sum\{zone="rt",tool="M"\} 40
+rtdash_value_hist_count\{zone="rt",tool="M"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="0\.125"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="0\.25"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="0\.5"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="1"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="2"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="4"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="8"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="16"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="32"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="64"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="128"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="256"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="512"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="1024"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="2048"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="4096"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="8192"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="16384"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="32768"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="65536"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="131072"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="N",le="\+Inf"\} 0
+rtdash_value_hist_sum\{zone="rt",tool="N"\} 0
+rtdash_value_hist_count\{zone="rt",tool="N"\} 0
 \z}s]
 --- no_error_log
 [error]
@@ -150,3 +202,107 @@ x
 Allow: GET, HEAD
 --- response_body
 {"error":"method not allowed, use GET"}
+
+
+
+=== TEST 6: histogram buckets are exact at their power-of-two bounds: a value counts in the buckets above it, not in the one it equals
+--- request eval
+["POST /ingest\n" . '[{"tool":"H","type":"x","value":-5},{"tool":"H","type":"x","value":0.1},{"tool":"H","type":"x","value":0.125},{"tool":"H","type":"x","value":3.99},{"tool":"H","type":"x","value":4},{"tool":"H","type":"x","value":1000},{"tool":"H","type":"x","value":131071},{"tool":"H","type":"x","value":131072},{"tool":"H","type":"x","value":1e6}]',
+ "GET /metrics"]
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\\{"accepted":9\\}$',
+ qr{
+# TYPE rtdash_value_hist histogram
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="0\.125"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="0\.25"\} 3
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="0\.5"\} 3
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="1"\} 3
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="2"\} 3
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="4"\} 4
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="8"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="16"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="32"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="64"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="128"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="256"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="512"\} 5
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="1024"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="2048"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="4096"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="8192"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="16384"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="32768"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="65536"\} 6
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="131072"\} 7
+rtdash_value_hist_bucket\{zone="rt",tool="H",le="\+Inf"\} 9
+rtdash_value_hist_sum\{zone="rt",tool="H"\} 1263146\.215
+rtdash_value_hist_count\{zone="rt",tool="H"\} 9
+\z}]
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: the buckets of every tool, each ending with +Inf, _sum and _count
+--- request eval
+["POST /ingest\n" . '[{"tool":"A","type":"x","value":0.5},{"tool":"B","type":"x","value":3},{"tool":"B","type":"x","value":3}]',
+ "GET /metrics"]
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\\{"accepted":3\\}$',
+ qr{
+# TYPE rtdash_value_hist histogram
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="0\.125"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="0\.25"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="0\.5"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="1"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="2"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="4"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="8"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="16"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="32"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="64"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="128"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="256"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="512"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="1024"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="2048"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="4096"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="8192"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="16384"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="32768"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="65536"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="131072"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="A",le="\+Inf"\} 1
+rtdash_value_hist_sum\{zone="rt",tool="A"\} 0\.5
+rtdash_value_hist_count\{zone="rt",tool="A"\} 1
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="0\.125"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="0\.25"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="0\.5"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="1"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="2"\} 0
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="4"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="8"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="16"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="32"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="64"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="128"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="256"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="512"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="1024"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="2048"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="4096"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="8192"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="16384"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="32768"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="65536"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="131072"\} 2
+rtdash_value_hist_bucket\{zone="rt",tool="B",le="\+Inf"\} 2
+rtdash_value_hist_sum\{zone="rt",tool="B"\} 6
+rtdash_value_hist_count\{zone="rt",tool="B"\} 2
+\z}]
+--- no_error_log
+[error]

@@ -155,18 +155,22 @@ qr/^static file content\n\z/
 
 
 
-=== TEST 9: grep_error_log, error_log eval array with a regex
+=== TEST 9: grep_error_log, error_log eval array with a regex (rewrite_log)
 --- config
     location = /log {
+        rewrite_log on;
+        rewrite ^/log$ /logged last;
+    }
+    location = /logged {
         return 404;
     }
 --- request
 GET /log
 --- error_code: 404
 --- grep_error_log eval
-qr/http finalize request: 404, "\/log\?"/
+qr/rewritten data: "[^"]*"/
 --- grep_error_log_out
-http finalize request: 404, "/log?"
+rewritten data: "/logged"
 --- error_log eval
-[qr/http request line: "GET \/log HTTP\/1\.1"/, "http header: \"Host: localhost\""]
+[qr/"\^\/log\$" matches "\/log", client: 127\.0\.0\.1/, "host: \"localhost\""]
 --- response_body_like: 404
