@@ -1,9 +1,21 @@
 /*
  * rtdash dashboard.  Plain JS, no build step.  Data arrives from the
  * module's SSE stream (event: snapshot / update, and event: close on a
- * graceful shutdown or reload; alert / notice are listened for but not
- * sent by the module yet) and, when the stream is unavailable, from
- * polling the stats endpoint.
+ * graceful shutdown or reload; alert / anomaly / notice are handled but
+ * not sent by the module yet) or from polling the stats endpoint, by the
+ * transport the user chose (TRANSPORTS below: sse, poll; a new one such
+ * as ws is one more entry there) and the stream falls back to polling.
+ *
+ * Libraries, all pinned in static/package.json and embedded in the
+ * module: Chart.js, chartjs-plugin-zoom (with hammerjs for touch) for
+ * zoom and pan of the history, chartjs-plugin-annotation for thresholds
+ * and for the alert / anomaly / notice markers.
+ *
+ * The view, tool, window, transport and zoomed range live in the URL
+ * hash (#view=history&tool=X&window=1800&transport=sse&zoom=T0-T1): a
+ * pasted link opens the same view, and back / forward move between
+ * views (each user change of view, tool, window or transport is a
+ * history entry; a zoom replaces the current one).
  *
  * Every string that comes from the server (tool names, users, ids, types,
  * notices) is rendered with textContent or as a Chart.js canvas label;
@@ -13,8 +25,18 @@
     'use strict';
 
     var WINDOWS = [60, 300, 600, 1800, 3600, 10800, 21600];
-    var PALETTE = ['#3b6ef5', '#17a463', '#e5484d', '#f5a524', '#8e4ec6',
-                   '#12a5b5', '#d6409f', '#7c8a9e', '#a18072', '#5b8c00'];
+    var VIEWS = ['overview', 'live', 'history', 'shares', 'utilization', 'percentiles', 'events'];
+    /*
+     * Colour-blind safe: the first four (borrow / return / failure /
+     * overage: blue, bluish green, brick red, amber) stay at least 27
+     * CIELAB units apart when simulated for protanopia, deuteranopia and
+     * tritanopia (Machado et al. 2009; the palette test checks it), the
+     * next ones are from Okabe & Ito's set.  Failures are also hatched
+     * and dotted, flagged is dashed: no state is told by colour alone.
+     */
+    var PALETTE = ['#3b5bdb', '#2ca58d', '#c4401c', '#f2b400', '#cc79a7',
+                   '#56b4e9', '#8c6d1f', '#7c8a9e', '#a18072', '#5b8c00'];
+    var FAILURE_INDEX = 2;
     var FAILURE_RE = /^(fail|failure|failures|failed|error|errors|denied)$/;
     var MAX_ROWS = 100;
     var MAX_EVENTS_KEPT = 1000;
@@ -34,6 +56,9 @@
     var CLOSE_DELAY_MIN = 100;
     var CLOSE_DELAY_SPREAD = 650;
     var THEME_KEY = 'rtdash-theme';
+    var NOTIFY_KEY = 'rtdash-notify';
+    var MAX_MARKERS = 200;
+    var ZOOM_STEP = 1.5;
 
     var LEGEND_LABELS = {
         boxWidth: 10, boxHeight: 10, usePointStyle: true, pointStyle: 'rectRounded', padding: 14,
@@ -57,10 +82,18 @@
         lastFrameAt: 0,
         renderedTopSeq: -1,
         renderedCount: -1,
-        notices: []
+        notices: [],
+        markers: [],            /* { t, kind, level, text, tool }, newest first */
+        alerts: new Map(),      /* rule \0 tool -> firing alert */
+        view: 'overview',
+        transport: 'sse',
+        zoom: null,             /* { t0, t1 }: minutes shown when zoomed */
+        tables: {}              /* chart name -> table view shown */
     };
 
     var conn = { es: null, attempts: 0, timer: null, pollTimer: null, polling: false, st: 'connecting' };
+    /* paused: frames still arrive (and are counted) but are not applied */
+    var pause = { on: false, waiting: 0 };
     var charts = {};
     var overviewPending = false;
     var lastOverviewAt = 0;
@@ -195,6 +228,8 @@
         b.setAttribute('aria-pressed', theme === 'dark' ? 'true' : 'false');
         b.title = theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme';
         Object.keys(charts).forEach(function (k) { styleChart(charts[k]); charts[k].update('none'); });
+        /* annotations carry theme colours */
+        if (charts.history) { renderLive(); renderHistory(); }
     }
 
     function initTheme() {
@@ -217,7 +252,7 @@
         var cs = getComputedStyle(document.documentElement);
         function v(n) { return cs.getPropertyValue(n).trim(); }
         return { text: v('--text'), muted: v('--muted'), border: v('--border'), panel: v('--panel'),
-                 panel2: v('--panel-2'), crit: v('--crit'), warn: v('--warn'), accent: v('--accent') };
+                 panel2: v('--panel-2'), crit: v('--crit'), warn: v('--warn'), accent: v('--accent'), ok: v('--ok') };
     }
 
     /* ------------------------------------------------------------ charts */
@@ -275,32 +310,83 @@
         return Object.assign(o, extra || {});
     }
 
-    /* history markers (alerts / notices) drawn as dashed vertical lines */
-    var markerPlugin = {
-        id: 'rtdashMarkers',
-        afterDatasetsDraw: function (chart) {
-            if (chart.canvas.id !== 'chart-history' || !state.notices.length) return;
-            var xs = chart.scales.x, area = chart.chartArea, ctx = chart.ctx;
-            var range = minuteRange();
-            if (!range.length) return;
-            var c = themeColors();
-            state.notices.forEach(function (n) {
-                if (typeof n.t !== 'number') return;
-                var idx = Math.floor((n.t - range[0]) / 60);
-                if (idx < 0 || idx >= range.length) return;
-                var x = xs.getPixelForValue(idx);
-                ctx.save();
-                ctx.strokeStyle = n.level === 'crit' ? c.crit : (n.level === 'info' ? c.accent : c.warn);
-                ctx.setLineDash([4, 3]);
-                ctx.lineWidth = 1.5;
-                ctx.beginPath();
-                ctx.moveTo(x, area.top);
-                ctx.lineTo(x, area.bottom);
-                ctx.stroke();
-                ctx.restore();
-            });
-        }
-    };
+    /* ------------------------------------------------------------ markers */
+
+    /* line pattern per level, so that a marker's kind is not told by
+     * colour alone (its label says it too) */
+    var LEVEL_DASH = { crit: [], warn: [6, 3], info: [2, 3], ok: [1, 4] };
+
+    function levelColor(level, c) {
+        return level === 'crit' ? c.crit : level === 'warn' ? c.warn : level === 'ok' ? c.ok : c.accent;
+    }
+
+    function shortText(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+    /*
+     * Annotations for the markers that fall in [start, start + step*n):
+     * x is the fractional index on the chart's category axis (a bucket
+     * i spans i-0.5 .. i+0.5).
+     */
+    function markerAnnotations(start, step, n) {
+        var out = {};
+        var c = themeColors();
+        state.markers.forEach(function (m, i) {
+            if (typeof m.t !== 'number' || m.t < start || m.t >= start + step * n) return;
+            var x = (m.t - start) / step - 0.5;
+            var col = levelColor(m.level, c);
+            out['m' + i] = {
+                type: 'line', xMin: x, xMax: x, borderColor: col, borderWidth: 2,
+                borderDash: LEVEL_DASH[m.level] || [], drawTime: 'afterDatasetsDraw',
+                label: {
+                    display: true, position: 'start', content: m.kind + ': ' + shortText(m.text, 28),
+                    backgroundColor: c.panel2, color: c.text, borderColor: col, borderWidth: 1,
+                    font: { size: 10 }, padding: 3
+                },
+                rtdashKind: m.kind
+            };
+        });
+        return out;
+    }
+
+    function thresholdAnnotations() {
+        var c = themeColors();
+        var lines = [['warn', Number(state.cfg.warn), c.warn, [6, 4]], ['crit', Number(state.cfg.crit), c.crit, []]];
+        var out = {};
+        lines.forEach(function (l) {
+            if (!isFinite(l[1])) return;
+            out[l[0]] = {
+                type: 'line', yMin: l[1], yMax: l[1], borderColor: l[2], borderWidth: 2, borderDash: l[3],
+                label: {
+                    display: true, position: 'end', content: (l[0] === 'warn' ? 'warning ' : 'critical ') + fmtNum(l[1]) + '%',
+                    backgroundColor: c.panel2, color: c.text, borderColor: l[2], borderWidth: 1,
+                    font: { size: 11 }, padding: 3
+                }
+            };
+        });
+        return out;
+    }
+
+    /* diagonal hatching for failure bars: a pattern, not only a colour */
+    var hatchCache = {};
+    function hatch(col) {
+        if (hatchCache[col]) return hatchCache[col];
+        var cv = document.createElement('canvas');
+        cv.width = cv.height = 8;
+        var x = cv.getContext('2d');
+        x.fillStyle = alpha(col, 0.85);
+        x.fillRect(0, 0, 8, 8);
+        x.strokeStyle = 'rgba(255,255,255,0.75)';
+        x.lineWidth = 1.5;
+        x.beginPath();
+        x.moveTo(0, 8); x.lineTo(8, 0);
+        x.moveTo(-2, 2); x.lineTo(2, -2);
+        x.moveTo(6, 10); x.lineTo(10, 6);
+        x.stroke();
+        hatchCache[col] = x.createPattern(cv, 'repeat');
+        return hatchCache[col];
+    }
+
+    function isFailureType(type) { return FAILURE_RE.test(type) || typeIndex(type) === FAILURE_INDEX; }
 
     function makeCharts() {
         Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
@@ -310,6 +396,11 @@
             type: 'line',
             data: { labels: [], datasets: [] },
             options: baseOptions({
+                plugins: {
+                    legend: { position: 'bottom', labels: LEGEND_LABELS },
+                    tooltip: { borderWidth: 1, padding: 10, boxPadding: 4, usePointStyle: true },
+                    annotation: { annotations: {} }
+                },
                 scales: {
                     x: { ticks: { maxTicksLimit: 8, maxRotation: 0, autoSkip: true }, grid: { display: false } },
                     y: { beginAtZero: true, suggestedMax: 4, ticks: { precision: 0 } }
@@ -321,7 +412,6 @@
         charts.history = new Chart($('chart-history'), {
             type: 'bar',
             data: { labels: [], datasets: [] },
-            plugins: [markerPlugin],
             options: baseOptions({
                 scales: {
                     x: { stacked: true, ticks: { maxTicksLimit: 12, maxRotation: 0, autoSkip: true }, grid: { display: false } },
@@ -329,6 +419,18 @@
                 },
                 plugins: {
                     legend: { position: 'bottom', labels: LEGEND_LABELS },
+                    annotation: { annotations: {} },
+                    zoom: {
+                        limits: { x: { min: 0, max: 29, minRange: 2 } },
+                        pan: { enabled: true, mode: 'x', modifierKey: 'shift', onPanComplete: zoomChanged },
+                        zoom: {
+                            mode: 'x',
+                            wheel: { enabled: true, modifierKey: 'ctrl' },
+                            pinch: { enabled: true },
+                            drag: { enabled: true, threshold: 8, borderWidth: 1 },
+                            onZoomComplete: zoomChanged
+                        }
+                    },
                     tooltip: {
                         borderWidth: 1, padding: 10, boxPadding: 4, usePointStyle: true,
                         filter: function (item) { return item.raw !== 0 || item.dataset.rtdashAlways; },
@@ -339,13 +441,38 @@
             })
         });
 
+        charts.shares = new Chart($('chart-shares'), {
+            type: 'line',
+            data: {
+                labels: [],
+                datasets: [
+                    { label: 'failure share %', rtdashShare: 'failure', data: [], borderColor: PALETTE[FAILURE_INDEX], backgroundColor: PALETTE[FAILURE_INDEX],
+                      borderWidth: 2, pointRadius: 2, pointStyle: 'triangle', spanGaps: false },
+                    { label: 'flagged share %', rtdashShare: 'flagged', data: [], borderColor: PALETTE[3], backgroundColor: PALETTE[3],
+                      borderWidth: 2, borderDash: [5, 4], pointRadius: 2, pointStyle: 'rect', spanGaps: false }
+                ]
+            },
+            options: baseOptions({
+                scales: {
+                    x: { ticks: { maxTicksLimit: 12, maxRotation: 0, autoSkip: true }, grid: { display: false } },
+                    y: { beginAtZero: true, suggestedMax: 40, max: 100, ticks: { callback: function (v) { return v + '%'; } } }
+                },
+                plugins: {
+                    legend: { position: 'bottom', labels: LEGEND_LABELS },
+                    tooltip: { borderWidth: 1, padding: 10, boxPadding: 4, usePointStyle: true,
+                               callbacks: { label: function (it) { return it.dataset.label + ': ' + (it.raw === null ? '–' : fmtNum(Math.round(it.raw * 10) / 10) + '%'); } } },
+                    annotation: { annotations: {} }
+                }
+            })
+        });
+
         charts.util = new Chart($('chart-util'), {
             type: 'bar',
             data: {
                 labels: [],
                 datasets: [
-                    { label: 'in use (within commit)', data: [], backgroundColor: '#3b6ef5', borderRadius: 3, stack: 's', maxBarThickness: 30 },
-                    { label: 'overage', data: [], backgroundColor: '#e5484d', borderRadius: 3, stack: 's', maxBarThickness: 30 },
+                    { label: 'in use (within commit)', data: [], backgroundColor: PALETTE[0], borderRadius: 3, stack: 's', maxBarThickness: 30 },
+                    { label: 'overage', data: [], backgroundColor: hatch(PALETTE[2]), borderRadius: 3, stack: 's', maxBarThickness: 30 },
                     { label: 'available', data: [], backgroundColor: 'rgba(128,128,128,.2)', borderRadius: 3, stack: 's', maxBarThickness: 30 }
                 ]
             },
@@ -514,8 +641,13 @@
         (d.seconds || []).forEach(function (s) { state.seconds.set(s.t, s); });
         state.minutes = new Map();
         (d.minutes || []).forEach(function (m) { state.minutes.set(m.t, m); });
-        resetEvents();
+        /* a snapshot of the same selection (a resume after a pause, or
+         * after a reload) adds to the events kept; one from a zone that
+         * started again (its seq went back) replaces them */
+        if (!state.events.length || typeof d.seq !== 'number' || d.seq < state.events[0].seq) resetEvents();
         addEvents(d.events, undefined, false);
+        if (Array.isArray(d.alerts)) setAlerts(d.alerts);
+        if (Array.isArray(d.notices)) d.notices.forEach(function (n) { if (n && typeof n === 'object') addNotice(n, 'notice', true); });
         state.lastFrameAt = Date.now();
         maybeRefreshOverview();
         renderAll();
@@ -581,8 +713,46 @@
         var text = { live: 'live', reconnecting: 'reconnecting', polling: 'polling', connecting: 'connecting' }[st] || st;
         c.querySelector('.conn-text').textContent = text;
         c.title = title || (st === 'live' ? 'Streaming updates (Server-Sent Events)'
-            : st === 'polling' ? 'Stream unavailable: polling every 2 s, still retrying the stream'
+            : st === 'polling' ? (state.transport === 'poll' ? 'Polling the stats every 2 s (chosen transport)'
+                : 'Stream unavailable: polling every 2 s, still retrying the stream')
             : 'Stream lost: reconnecting with backoff');
+    }
+
+    /*
+     * Transports: start() begins delivering frames for the current
+     * selection (from scratch: a snapshot or a full poll), stop() ends
+     * it.  sse falls back to polling by itself; a ws transport would be
+     * one more entry with the same two functions, calling frameIn().
+     */
+    var TRANSPORTS = {
+        sse: { start: function () { openStream(); }, stop: closeStream },
+        poll: {
+            start: function () { setConn('polling'); startPolling(); },
+            stop: stopPolling
+        }
+    };
+
+    function startTransport() {
+        Object.keys(TRANSPORTS).forEach(function (k) { TRANSPORTS[k].stop(); });
+        conn.attempts = 0;
+        (TRANSPORTS[state.transport] || TRANSPORTS.sse).start();
+    }
+
+    function closeStream() {
+        clearTimeout(conn.timer);
+        conn.timer = null;
+        if (conn.es) { conn.es.close(); conn.es = null; }
+    }
+
+    /* every data frame of every transport goes through here: applied, or
+     * counted while paused */
+    function frameIn(apply) {
+        if (pause.on) {
+            pause.waiting++;
+            renderPause();
+            return;
+        }
+        apply();
     }
 
     /* lastId: resume the same selection from there (last_event_id=, as a
@@ -612,9 +782,12 @@
         function seen(id) {
             if (typeof id === 'string' && /^\d+$/.test(id)) seenId = id;
         }
-        es.addEventListener('snapshot', frame(function (d, id) { seen(id); streamOk(); applySnapshot(d); }));
-        es.addEventListener('update', frame(function (d, id) { seen(id); streamOk(); applyUpdate(d); }));
-        es.addEventListener('alert', frame(function (d) { addNotice(d, 'alert'); }));
+        es.addEventListener('snapshot', frame(function (d, id) { seen(id); streamOk(); frameIn(function () { applySnapshot(d); }); }));
+        es.addEventListener('update', frame(function (d, id) { seen(id); streamOk(); frameIn(function () { applyUpdate(d); }); }));
+        /* alerts, anomalies and notices are not held back by a pause: they
+         * are what should reach the user (the charts redraw on resume) */
+        es.addEventListener('alert', frame(function (d) { addAlert(d); }));
+        es.addEventListener('anomaly', frame(function (d) { addAnomaly(d); }));
         es.addEventListener('notice', frame(function (d) { addNotice(d, 'notice'); }));
         es.addEventListener('close', function () {
             if (es !== conn.es) return;
@@ -637,6 +810,7 @@
     }
 
     function streamOk() {
+        if (state.transport !== 'sse') return;
         if (conn.st === 'live' && !conn.polling) return;
         conn.attempts = 0;
         stopPolling();
@@ -644,6 +818,7 @@
     }
 
     function streamFailed() {
+        if (state.transport !== 'sse') return;
         conn.attempts++;
         var delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, conn.attempts - 1));
         delay = Math.round(delay * (0.85 + Math.random() * 0.3));
@@ -678,14 +853,18 @@
             return Promise.all([ov, fetchJSON(url(state.cfg.stats, { tool: tool, window: state.window, events: MAX_ROWS }))])
                 .then(function (r) {
                     if (gen !== state.gen || !conn.polling) return;
-                    applyOverview(r[0], false);
-                    applyToolStats(r[1], tool);
-                    state.lastFrameAt = Date.now();
-                    renderAll();
+                    if (pause.on) { pausedPoll(r[0]); return; }
+                    frameIn(function () {
+                        applyOverview(r[0], false);
+                        applyToolStats(r[1], tool);
+                        state.lastFrameAt = Date.now();
+                        renderAll();
+                    });
                 }).catch(pollError);
         }
         return ov.then(function (o) {
             if (gen !== state.gen || !conn.polling) return;
+            if (pause.on) { pausedPoll(o); return; }
             applyOverview(o, true);
             var names = (o.tools || []).map(function (t) { return t.name; }).slice(0, 24);
             return Promise.all(names.map(function (n) {
@@ -704,6 +883,15 @@
                 renderAll();
             });
         }).catch(pollError);
+    }
+
+    /* while paused a poll counts as an update waiting only if the zone
+     * has news */
+    function pausedPoll(o) {
+        var seq = o && o.zone && typeof o.zone.seq === 'number' ? o.zone.seq : null;
+        if (seq !== null && seq === pause.seq) return;
+        pause.seq = seq;
+        frameIn(null);
     }
 
     function pollError(e) {
@@ -771,68 +959,331 @@
 
     /* ------------------------------------------------------------ selection */
 
-    function selectionChanged(reloadHistory) {
+    function selectionChanged(reloadHistory, how) {
         state.gen++;
-        writeHash();
+        if (pause.on) setPaused(false, true);
+        writeHash(how || 'push');
         renderWindowButtons();
         $('history-scope').textContent = state.tool ? '· ' + state.tool : '· all tools';
         if (reloadHistory) {
             state.minutes = new Map();
             renderHistory();
         }
-        openStream();
-        if (conn.polling) pollOnce();
+        startTransport();
+        if (conn.polling && state.transport === 'sse') pollOnce();
         loadHistory();
     }
 
-    function selectTool(name) {
+    function selectTool(name, how) {
         if (name !== '' && state.allTools.indexOf(name) < 0) knowTools([name]);
         state.tool = name;
         $('tool-select').value = name;
         state.tools = new Map();
         state.seconds = new Map();
+        state.zoom = null;
         resetEvents();
-        selectionChanged(true);
+        selectionChanged(true, how);
         renderAll();
     }
 
-    function selectWindow(w) {
+    function selectWindow(w, how) {
         if (WINDOWS.indexOf(w) < 0 || w === state.window) {
             if (w === state.window) loadHistory();
             return;
         }
         state.window = w;
-        selectionChanged(true);
+        state.zoom = null;
+        unzoomChart();
+        selectionChanged(true, how);
+    }
+
+    function selectTransport(name, how) {
+        if (!Object.prototype.hasOwnProperty.call(TRANSPORTS, name) || name === state.transport) return;
+        state.transport = name;
+        $('transport').value = name;
+        selectionChanged(false, how);
+    }
+
+    function selectView(v, how) {
+        if (VIEWS.indexOf(v) < 0) return;
+        state.view = v;
+        $('main').setAttribute('data-view', v);
+        document.querySelectorAll('.view').forEach(function (b) {
+            var on = b.getAttribute('data-view') === v;
+            b.classList.toggle('active', on);
+            if (on) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
+        });
+        if (how) writeHash(how);
+        /* panels that were hidden have no size: let the charts measure */
+        Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+    }
+
+    function parseHash() {
+        var h = new URLSearchParams(location.hash.replace(/^#/, ''));
+        var o = { view: 'overview', tool: '', window: 1800, transport: 'sse', zoom: null };
+        if (VIEWS.indexOf(h.get('view')) >= 0) o.view = h.get('view');
+        var w = parseInt(h.get('window'), 10);
+        if (WINDOWS.indexOf(w) >= 0) o.window = w;
+        if (h.get('tool')) o.tool = h.get('tool');
+        if (Object.prototype.hasOwnProperty.call(TRANSPORTS, h.get('transport'))) o.transport = h.get('transport');
+        var z = /^(\d{1,12})-(\d{1,12})$/.exec(h.get('zoom') || '');
+        if (z && Number(z[2]) > Number(z[1])) o.zoom = { t0: Number(z[1]) - Number(z[1]) % 60, t1: Number(z[2]) - Number(z[2]) % 60 };
+        return o;
     }
 
     function readHash() {
-        var h = new URLSearchParams(location.hash.replace(/^#/, ''));
-        var w = parseInt(h.get('window'), 10);
-        if (WINDOWS.indexOf(w) >= 0) state.window = w;
-        var t = h.get('tool');
-        if (t) { state.tool = t; knowTools([t]); }
+        var o = parseHash();
+        state.view = o.view;
+        state.window = o.window;
+        state.transport = o.transport;
+        state.zoom = o.zoom;
+        if (o.tool) { state.tool = o.tool; knowTools([o.tool]); }
     }
 
-    function writeHash() {
+    function hashString() {
         var h = new URLSearchParams();
+        h.set('view', state.view);
         if (state.tool) h.set('tool', state.tool);
         h.set('window', String(state.window));
-        try { history.replaceState(null, '', '#' + h.toString()); } catch (e) { /* ignore */ }
+        h.set('transport', state.transport);
+        if (state.zoom) h.set('zoom', state.zoom.t0 + '-' + state.zoom.t1);
+        return '#' + h.toString();
+    }
+
+    /* how: 'push' (a new history entry), 'replace' or 'none' */
+    function writeHash(how) {
+        if (how === 'none') return;
+        var want = hashString();
+        if (want === location.hash) return;
+        try {
+            if (how === 'push') history.pushState(null, '', want);
+            else history.replaceState(null, '', want);
+        } catch (e) { /* ignore */ }
+    }
+
+    /* back / forward, or a link edited by hand: go to what the hash says */
+    function hashNavigated() {
+        var o = parseHash();
+        if (o.view !== state.view) selectView(o.view, null);
+        var sel = o.tool !== state.tool || o.window !== state.window || o.transport !== state.transport;
+        if (sel) {
+            state.window = o.window;
+            state.transport = o.transport;
+            $('transport').value = o.transport;
+            if (o.tool !== '' && state.allTools.indexOf(o.tool) < 0) knowTools([o.tool]);
+            selectTool(o.tool, 'none');
+        }
+        var zk = function (z) { return z ? z.t0 + '-' + z.t1 : ''; };
+        if (zk(o.zoom) !== zk(state.zoom)) {
+            state.zoom = o.zoom;
+            if (!o.zoom) unzoomChart();
+            renderHistory();
+        }
+        writeHash('replace');
+    }
+
+    /* ------------------------------------------------------------ pause */
+
+    function setPaused(on, quiet) {
+        if (pause.on === on) return;
+        pause.on = on;
+        var b = $('pause');
+        b.setAttribute('aria-pressed', on ? 'true' : 'false');
+        b.textContent = on ? 'Resume' : 'Pause';
+        b.title = on ? 'Resume the live updates (catches up from the server)' : 'Stop the charts to read them; updates are counted meanwhile';
+        document.documentElement.classList.toggle('paused', on);
+        if (on) {
+            pause.waiting = 0;
+            pause.seq = state.zone && typeof state.zone.seq === 'number' ? state.zone.seq : null;
+        } else {
+            pause.waiting = 0;
+            /*
+             * Catch up from the server: a new stream without
+             * last_event_id= starts with a snapshot of the whole selection
+             * (60 s of seconds, the window's minutes, the newest events),
+             * where a resume would carry only the current minute and the
+             * last 2 s.  Polling fetches everything anyway.
+             */
+            if (!quiet) startTransport();
+        }
+        renderPause();
+        renderFooter();
+    }
+
+    function renderPause() {
+        var badge = $('pause-badge');
+        badge.classList.toggle('hidden', !pause.on);
+        setText(badge, pause.on ? 'paused · ' + fmtNum(pause.waiting) + (pause.waiting === 1 ? ' update' : ' updates') + ' waiting' : '');
+        badge.setAttribute('data-waiting', String(pause.waiting));
     }
 
     /* ------------------------------------------------------------ notices */
 
-    function addNotice(d, kind) {
+    function eventTime(d) {
+        var t = [d.t, d.ts, d.since, d.at, d.now].filter(function (x) { return typeof x === 'number' && isFinite(x); })[0];
+        return t === undefined ? serverNow() : t;
+    }
+
+    function levelOf(v, dflt) {
+        v = typeof v === 'string' ? v.toLowerCase() : '';
+        if (v === 'crit' || v === 'critical' || v === 'error' || v === 'page') return 'crit';
+        if (v === 'warn' || v === 'warning') return 'warn';
+        if (v === 'info' || v === 'notice') return 'info';
+        return dflt;
+    }
+
+    function addMarker(m) {
+        state.markers.unshift(m);
+        if (state.markers.length > MAX_MARKERS) state.markers.length = MAX_MARKERS;
+        if (!pause.on) { renderLive(); renderHistory(); }
+    }
+
+    /* a notice (or the page's own message): the list on top, a marker */
+    function addNotice(d, kind, noMarker) {
         var n = {
-            t: typeof d.t === 'number' ? d.t : (typeof d.now === 'number' ? d.now : serverNow()),
+            t: eventTime(d),
             tool: typeof d.tool === 'string' ? d.tool : '',
-            text: String(d.message || d.text || d.msg || d.error || kind),
-            level: d.level === 'crit' || d.level === 'critical' ? 'crit' : (kind === 'notice' && d.level !== 'warn' ? 'info' : 'warn')
+            text: String(d.notice || d.message || d.text || d.msg || d.error || kind),
+            level: levelOf(d.level, kind === 'notice' ? 'info' : 'warn'),
+            kind: kind
         };
         state.notices.unshift(n);
         if (state.notices.length > 5) state.notices.length = 5;
         renderNotices();
-        if (charts.history) charts.history.update('none');
+        if (!noMarker && charts.history) addMarker({ t: n.t, kind: kind, level: n.level, text: (n.tool ? n.tool + ': ' : '') + n.text, tool: n.tool });
+    }
+
+    function addAnomaly(d) {
+        var what = [typeof d.type === 'string' ? d.type : '', typeof d.metric === 'string' ? d.metric : ''].filter(Boolean).join(' ');
+        var score = typeof d.score === 'number' ? ' (z ' + fmtNum(Math.round(d.score * 10) / 10) + ')' : (typeof d.z === 'number' ? ' (z ' + fmtNum(Math.round(d.z * 10) / 10) + ')' : '');
+        var text = String(d.message || ('anomaly' + (what ? ' in ' + what : '') + score));
+        addNotice({ t: eventTime(d), tool: d.tool, message: text, level: levelOf(d.level || d.severity, 'warn') }, 'anomaly');
+    }
+
+    function alertKey(d) {
+        return String(d.rule || d.name || d.alert || '') + '\u0000' + String(typeof d.tool === 'string' ? d.tool : '');
+    }
+
+    function alertState(d) {
+        var st = typeof d.state === 'string' ? d.state.toLowerCase() : (d.firing === false ? 'resolved' : 'firing');
+        return ['firing', 'pending', 'resolved', 'inactive'].indexOf(st) >= 0 ? st : 'firing';
+    }
+
+    function alertText(d) {
+        var rule = String(d.rule || d.name || d.alert || 'alert');
+        var msg = d.message || d.text;
+        return rule + (typeof msg === 'string' && msg ? ': ' + msg : '') +
+            (typeof d.value === 'number' ? ' (value ' + fmtNum(d.value) + ')' : '');
+    }
+
+    /* an alert transition: firing ones are counted in the tab title,
+     * listed in the banner, marked on the charts and, if the user opted
+     * in and the tab is hidden, notified */
+    function addAlert(d) {
+        var key = alertKey(d), st = alertState(d);
+        var was = state.alerts.has(key);
+        var level = levelOf(d.severity || d.level, 'warn');
+        var tool = typeof d.tool === 'string' ? d.tool : '';
+        if (st === 'firing') {
+            state.alerts.set(key, { rule: String(d.rule || d.name || d.alert || 'alert'), tool: tool, level: level,
+                                    since: eventTime(d), text: alertText(d) });
+            if (!was) {
+                addMarker({ t: eventTime(d), kind: 'alert', level: level, text: (tool ? tool + ': ' : '') + alertText(d), tool: tool });
+                notifyAlert(state.alerts.get(key));
+            }
+        } else if (st === 'resolved' || st === 'inactive') {
+            if (was) {
+                state.alerts.delete(key);
+                addMarker({ t: eventTime(d), kind: 'resolved', level: 'ok', text: (tool ? tool + ': ' : '') + alertText(d), tool: tool });
+            }
+        }
+        renderAlerts();
+    }
+
+    /* the firing alerts a snapshot carries (no notification: not new) */
+    function setAlerts(list) {
+        state.alerts = new Map();
+        list.forEach(function (d) {
+            if (!d || typeof d !== 'object' || alertState(d) !== 'firing') return;
+            state.alerts.set(alertKey(d), { rule: String(d.rule || d.name || 'alert'), tool: typeof d.tool === 'string' ? d.tool : '',
+                                            level: levelOf(d.severity || d.level, 'warn'), since: eventTime(d), text: alertText(d) });
+        });
+        renderAlerts();
+    }
+
+    function renderAlerts() {
+        var box = $('alerts');
+        var n = state.alerts.size;
+        box.replaceChildren();
+        box.classList.toggle('hidden', n === 0);
+        document.title = (n ? '(' + n + ') ' : '') + state.cfg.title;
+        if (!n) return;
+        box.appendChild(el('b', 'alerts-count', n + (n === 1 ? ' alert firing' : ' alerts firing')));
+        var ul = el('ul');
+        state.alerts.forEach(function (a) {
+            var li = el('li', 'alert-item ' + a.level);
+            li.appendChild(el('span', 'level-tag', a.level === 'crit' ? 'critical' : 'warning'));
+            if (a.tool) li.appendChild(el('b', null, a.tool));
+            li.appendChild(el('span', null, a.text));
+            li.appendChild(el('span', 'notice-time', 'since ' + fmtClock(a.since, true)));
+            ul.appendChild(li);
+        });
+        box.appendChild(ul);
+    }
+
+    /* ------------------------------------------------------------ notifications */
+
+    function notifySupported() { return typeof window.Notification === 'function'; }
+
+    function notifyWanted() {
+        try { return localStorage.getItem(NOTIFY_KEY) === 'on'; } catch (e) { return false; }
+    }
+
+    function notifyOn() {
+        return notifySupported() && Notification.permission === 'granted' && notifyWanted();
+    }
+
+    function setNotifyWanted(on) {
+        try { localStorage.setItem(NOTIFY_KEY, on ? 'on' : 'off'); } catch (e) { /* private mode */ }
+        renderNotifyButton();
+    }
+
+    function renderNotifyButton() {
+        var b = $('notify');
+        var on = notifyOn();
+        b.setAttribute('aria-pressed', on ? 'true' : 'false');
+        b.textContent = on ? 'Notifying on alerts' : 'Notify on alerts';
+        if (!notifySupported()) { b.disabled = true; b.title = 'This browser has no notifications'; }
+        else if (Notification.permission === 'denied') b.title = 'Notifications are blocked for this site in the browser settings';
+    }
+
+    function toggleNotify() {
+        if (!notifySupported()) return;
+        if (notifyOn()) { setNotifyWanted(false); return; }
+        if (Notification.permission === 'granted') { setNotifyWanted(true); return; }
+        if (Notification.permission === 'denied') {
+            addNotice({ message: 'notifications are blocked for this site: allow them in the browser settings', level: 'warn' }, 'notice', true);
+            renderNotifyButton();
+            return;
+        }
+        var p = Notification.requestPermission(function (r) { done(r); });
+        if (p && typeof p.then === 'function') p.then(done);
+        function done(r) {
+            if (r === 'granted') setNotifyWanted(true);
+            else renderNotifyButton();
+        }
+    }
+
+    /* only while the page is hidden: a visible page shows the banner */
+    function notifyAlert(a) {
+        if (!notifyOn() || document.visibilityState !== 'hidden') return;
+        try {
+            var n = new Notification((a.level === 'crit' ? 'Critical: ' : 'Warning: ') + a.rule + (a.tool ? ' · ' + a.tool : ''),
+                                     { body: a.text, tag: 'rtdash-' + a.rule + '-' + a.tool });
+            if (n && typeof n.addEventListener === 'function') {
+                n.addEventListener('click', function () { window.focus(); n.close(); });
+            }
+        } catch (e) { /* e.g. Android Chrome wants a service worker */ }
     }
 
     function renderNotices() {
@@ -840,6 +1291,7 @@
         box.replaceChildren();
         state.notices.forEach(function (n, i) {
             var row = el('div', 'notice ' + n.level);
+            row.appendChild(el('span', 'level-tag', n.kind === 'notice' && n.level === 'info' ? 'notice' : n.kind + ' · ' + (n.level === 'crit' ? 'critical' : n.level === 'warn' ? 'warning' : 'info')));
             row.appendChild(el('span', 'notice-time', fmtClock(n.t, true)));
             if (n.tool) row.appendChild(el('b', null, n.tool));
             row.appendChild(el('span', null, n.text));
@@ -850,6 +1302,61 @@
             row.appendChild(x);
             box.appendChild(row);
         });
+    }
+
+    /* ------------------------------------------------------------ tables */
+
+    /* the text alternative of a chart: its data as a table, built only
+     * while shown */
+    function renderTable(name) {
+        if (!state.tables[name]) return;
+        var ch = charts[name];
+        var box = $('table-' + name);
+        if (!ch || !box) return;
+        var first = { live: 'Second', history: 'Minute', shares: 'Minute', util: 'Tool', pct: 'Tool' }[name];
+        var tbl = el('table', 'data-table');
+        tbl.appendChild(el('caption', null, $('h-' + (name === 'util' ? 'util' : name === 'pct' ? 'pct' : name)).textContent +
+            (name === 'history' && state.zoom ? ' (' + $('zoom-range').textContent + ')' : '')));
+        var thead = el('thead'), tr = el('tr');
+        var th0 = el('th', null, first); th0.scope = 'col'; tr.appendChild(th0);
+        ch.data.datasets.forEach(function (d) { var th = el('th', 'num', d.label); th.scope = 'col'; tr.appendChild(th); });
+        if (name === 'history' || name === 'live') { var thm = el('th', null, 'Markers'); thm.scope = 'col'; tr.appendChild(thm); }
+        thead.appendChild(tr);
+        tbl.appendChild(thead);
+        var body = el('tbody');
+        var lo = 0, hi = ch.data.labels.length - 1;
+        if (name === 'history' && state.zoom) { lo = Math.max(0, ch.scales.x.min); hi = Math.min(hi, ch.scales.x.max); }
+        var start = name === 'live' ? Math.floor(serverNow()) - 59 : (name === 'history' || name === 'shares' ? minuteRange()[0] : 0);
+        var step = name === 'live' ? 1 : 60;
+        for (var i = lo; i <= hi; i++) {
+            var row = el('tr');
+            var th = el('th', null, ch.data.labels[i]); th.scope = 'row'; row.appendChild(th);
+            ch.data.datasets.forEach(function (d) {
+                var v = d.data[i];
+                row.appendChild(el('td', 'num', v === null || v === undefined ? '–' : fmtNum(v) + (name === 'shares' ? '%' : '')));
+            });
+            if (name === 'history' || name === 'live') {
+                var t0 = start + i * step;
+                var ms = state.markers.filter(function (m) { return m.t >= t0 && m.t < t0 + step; })
+                    .map(function (m) { return m.kind + ': ' + m.text; });
+                row.appendChild(el('td', null, ms.join('; ')));
+            }
+            body.appendChild(row);
+        }
+        tbl.appendChild(body);
+        box.replaceChildren(tbl);
+    }
+
+    function toggleTable(name, btn) {
+        var on = !state.tables[name];
+        state.tables[name] = on;
+        btn.setAttribute('aria-pressed', on ? 'true' : 'false');
+        btn.textContent = on ? 'Chart' : 'Table';
+        var box = $('table-' + name);
+        box.classList.toggle('hidden', !on);
+        box.parentNode.classList.toggle('as-table', on);
+        if (on) renderTable(name); else box.replaceChildren();
+        if (!on && charts[name]) charts[name].resize();
     }
 
     /* ------------------------------------------------------------ render */
@@ -918,8 +1425,23 @@
     function levelClass(card, share) {
         var warn = Number(state.cfg.warn), crit = Number(state.cfg.crit);
         var p = share * 100;
-        card.classList.toggle('critical', isFinite(p) && p > 0 && p >= crit);
-        card.classList.toggle('warning', isFinite(p) && p > 0 && p >= warn && p < crit);
+        var isCrit = isFinite(p) && p > 0 && p >= crit;
+        var isWarn = isFinite(p) && p > 0 && p >= warn && p < crit;
+        card.classList.toggle('critical', isCrit);
+        card.classList.toggle('warning', isWarn);
+        levelTag(card, isCrit ? 'critical' : isWarn ? 'warning' : '',
+                 isCrit ? 'at or above the critical threshold (' + crit + '%)' : isWarn ? 'at or above the warning threshold (' + warn + '%)' : '');
+    }
+
+    /* the level in words beside the colour (never colour alone) */
+    function levelTag(card, text, title) {
+        var head = card.querySelector('.card-head');
+        var tag = head.querySelector('.level-tag');
+        if (!text) { if (tag) tag.remove(); return; }
+        if (!tag) { tag = el('span', 'level-tag'); head.insertBefore(tag, head.children[1] || null); }
+        setText(tag, text);
+        tag.title = title;
+        tag.setAttribute('data-level', text);
     }
 
     function typeCard(type) {
@@ -1056,6 +1578,8 @@
             }
             gc.classList.toggle('critical', total > 0 && inUse >= total);
             gc.classList.toggle('warning', commit !== null && inUse > commit && inUse < total);
+            levelTag(gc, total > 0 && inUse >= total ? 'full' : commit !== null && inUse > commit ? 'overage' : '',
+                     total > 0 && inUse >= total ? 'every licence in use' : 'in use above the commit');
         } else {
             var other = Object.keys(g).slice(0, 3);
             setText(gv, other.length ? fmtNum(g[other[0]]) : '–');
@@ -1063,6 +1587,7 @@
             meter.style.width = '0%';
             mark.classList.remove('shown');
             gc.classList.remove('critical', 'warning');
+            levelTag(gc, '', '');
         }
         gc.setAttribute('data-in-use', String(cnt(g, 'in_use')));
         gc.setAttribute('data-total', String(cnt(g, 'total')));
@@ -1082,6 +1607,7 @@
             zm.style.width = (Math.min(1, frac2) * 100).toFixed(1) + '%';
             zm.classList.toggle('high', frac2 >= 0.8 && frac2 < 0.95);
             zm.classList.toggle('over', frac2 >= 0.95);
+            levelTag(zc, frac2 >= 0.95 ? 'nearly full' : frac2 >= 0.8 ? 'high' : '', 'zone memory in use');
             zc.setAttribute('data-used', String(z.used));
             zc.setAttribute('data-size', String(z.size));
         }
@@ -1093,10 +1619,13 @@
         if (want.join('\u0000') === have.join('\u0000') && chart.data.datasets.length === want.length + 1) return;
         var ds = want.map(function (type) {
             var col = typeColor(type);
+            var fail = isFailureType(type);
             if (kind === 'line') {
-                return { label: type, rtdashType: type, data: [], borderColor: col, backgroundColor: alpha(col, 0.08), fill: true, pointBackgroundColor: col };
+                return { label: type, rtdashType: type, data: [], borderColor: col, backgroundColor: alpha(col, 0.08), fill: true, pointBackgroundColor: col,
+                         borderDash: fail ? [2, 2] : [], pointStyle: fail ? 'triangle' : 'circle' };
             }
-            return { label: type, rtdashType: type, data: [], backgroundColor: alpha(col, 0.85), borderColor: col, borderWidth: 0, borderRadius: 2, stack: 'counts' };
+            return { label: type, rtdashType: type, data: [], backgroundColor: fail ? hatch(col) : alpha(col, 0.85), borderColor: col,
+                     borderWidth: 0, borderRadius: 2, stack: 'counts' };
         });
         var c = themeColors();
         if (kind === 'line') {
@@ -1123,7 +1652,9 @@
                 return d.rtdashFlagged ? sumObj(b.flagged) : cnt(b.counts, d.rtdashType);
             });
         });
+        ch.options.plugins.annotation.annotations = markerAnnotations(now - 59, 1, 60);
         ch.update('none');
+        renderTable('live');
     }
 
     function minuteRange() {
@@ -1149,7 +1680,110 @@
             });
         });
         ch.options.scales.x.ticks.maxTicksLimit = range.length <= 10 ? range.length : 12;
+        ch.options.plugins.annotation.annotations = markerAnnotations(range[0], 60, range.length);
+        ch.options.plugins.zoom.limits.x = { min: 0, max: range.length - 1, minRange: Math.min(2, range.length - 1) };
+        applyZoom(ch, range);
         ch.update('none');
+        renderZoomState();
+        renderTable('history');
+        renderShares();
+    }
+
+    /* failure and flagged share per minute, in percent (null: no events) */
+    function shareSeries(range) {
+        return range.map(function (t) {
+            var b = state.minutes.get(t);
+            var total = b ? sumObj(b.counts) : 0;
+            if (!total) return { t: t, total: 0, failure: null, flagged: null };
+            var fail = 0;
+            Object.keys(b.counts || {}).forEach(function (k) { if (FAILURE_RE.test(k)) fail += cnt(b.counts, k); });
+            return { t: t, total: total, failure: fail / total * 100, flagged: sumObj(b.flagged) / total * 100 };
+        });
+    }
+
+    function renderShares() {
+        var ch = charts.shares;
+        if (!ch) return;
+        var range = minuteRange();
+        var rows = shareSeries(range);
+        ch.data.labels = range.map(function (t) { return fmtClock(t); });
+        ch.data.datasets.forEach(function (d) {
+            d.data = rows.map(function (r) { return r[d.rtdashShare] === null ? null : Math.round(r[d.rtdashShare] * 10) / 10; });
+        });
+        ch.options.scales.y.suggestedMax = Math.min(100, Math.max(Number(state.cfg.crit) * 1.4 || 40, 10));
+        ch.options.plugins.annotation.annotations = thresholdAnnotations();
+        ch.options.scales.x.ticks.maxTicksLimit = range.length <= 10 ? range.length : 12;
+        ch.update('none');
+        renderTable('shares');
+    }
+
+    /* ------------------------------------------------------------ zoom */
+
+    /* the zoom is kept as times, so that it stays on the same minutes
+     * while new minutes come in (the axis is by index) */
+    var zoomQuiet = false;
+
+    function zoomChanged(ctx) {
+        if (zoomQuiet) return;
+        var ch = ctx && ctx.chart ? ctx.chart : charts.history;
+        var range = minuteRange();
+        var xs = ch.scales.x;
+        var i0 = Math.max(0, Math.round(xs.min)), i1 = Math.min(range.length - 1, Math.round(xs.max));
+        if (i0 <= 0 && i1 >= range.length - 1) state.zoom = null;
+        else state.zoom = { t0: range[i0], t1: range[i1] };
+        writeHash('replace');
+        renderZoomState();
+        renderTable('history');
+    }
+
+    function applyZoom(ch, range) {
+        var x = ch.options.scales.x;
+        if (!state.zoom) {
+            if (x.min !== undefined || x.max !== undefined) { delete x.min; delete x.max; }
+            return;
+        }
+        var i0 = Math.round((state.zoom.t0 - range[0]) / 60);
+        var i1 = Math.round((state.zoom.t1 - range[0]) / 60);
+        i0 = Math.max(0, i0);
+        i1 = Math.min(range.length - 1, i1);
+        if (i1 <= i0) { state.zoom = null; delete x.min; delete x.max; writeHash('replace'); return; }
+        x.min = i0;
+        x.max = i1;
+    }
+
+    function zoomBy(f) {
+        var ch = charts.history;
+        if (!ch || !ch.zoom) return;
+        ch.zoom({ x: f }, 'none');
+        zoomChanged({ chart: ch });
+    }
+
+    function panBy(dir) {
+        var ch = charts.history;
+        if (!ch || !ch.pan) return;
+        ch.pan({ x: dir * ch.chartArea.width / 4 }, undefined, 'none');
+        zoomChanged({ chart: ch });
+    }
+
+    /* the plugin's own reset, without taking it for a user's zoom */
+    function unzoomChart() {
+        var ch = charts.history;
+        if (!ch || !ch.resetZoom) return;
+        zoomQuiet = true;
+        try { ch.resetZoom('none'); } finally { zoomQuiet = false; }
+    }
+
+    function resetZoom() {
+        state.zoom = null;
+        unzoomChart();
+        writeHash('replace');
+        renderHistory();
+    }
+
+    function renderZoomState() {
+        var r = $('zoom-reset');
+        r.disabled = !state.zoom;
+        setText($('zoom-range'), state.zoom ? 'zoomed to ' + fmtClock(state.zoom.t0) + '–' + fmtClock(state.zoom.t1 + 60) : '');
     }
 
     function renderUtil() {
@@ -1173,6 +1807,7 @@
         ch.update('none');
         $('util-empty').classList.toggle('hidden', rows.length > 0);
         ch.canvas.parentNode.classList.toggle('hidden', rows.length === 0);
+        renderTable('util');
     }
 
     function renderPct() {
@@ -1191,6 +1826,7 @@
         ch.update('none');
         $('pct-empty').classList.toggle('hidden', rows.length > 0);
         ch.canvas.parentNode.classList.toggle('hidden', rows.length === 0);
+        renderTable('pct');
     }
 
     function renderEvents() {
@@ -1238,7 +1874,7 @@
             ' · retention ' + Math.round((z.retention || 0) / 3600) + ' h · ' + fmtNum(state.allTools.length) + ' tools' : '';
         var age = state.lastFrameAt ? Math.round((Date.now() - state.lastFrameAt) / 1000) : null;
         $('footer-clock').textContent = 'server time ' + fmtClock(serverNow(), true) +
-            (age !== null ? ' · last data ' + (age < 2 ? 'just now' : age + ' s ago') : '');
+            (pause.on ? ' · paused' : age !== null ? ' · last data ' + (age < 2 ? 'just now' : age + ' s ago') : '');
     }
 
     /* ------------------------------------------------------------ CSV */
@@ -1292,8 +1928,32 @@
             b.addEventListener('click', function () { selectWindow(parseInt(b.getAttribute('data-window'), 10)); });
         });
         $('export-csv').addEventListener('click', exportCsv);
-        /* keep the time axes rolling while no frame arrives */
+        document.querySelectorAll('.view').forEach(function (b) {
+            b.addEventListener('click', function () { selectView(b.getAttribute('data-view'), 'push'); });
+        });
+        $('transport').addEventListener('change', function (e) { selectTransport(e.target.value, 'push'); });
+        $('pause').addEventListener('click', function () { setPaused(!pause.on); });
+        $('notify').addEventListener('click', toggleNotify);
+        $('zoom-in').addEventListener('click', function () { zoomBy(ZOOM_STEP); });
+        $('zoom-out').addEventListener('click', function () { zoomBy(1 / ZOOM_STEP); });
+        $('pan-left').addEventListener('click', function () { panBy(1); });
+        $('pan-right').addEventListener('click', function () { panBy(-1); });
+        $('zoom-reset').addEventListener('click', resetZoom);
+        $('chart-history').addEventListener('keydown', function (e) {
+            var k = { '+': function () { zoomBy(ZOOM_STEP); }, '=': function () { zoomBy(ZOOM_STEP); },
+                      '-': function () { zoomBy(1 / ZOOM_STEP); }, ArrowLeft: function () { panBy(1); },
+                      ArrowRight: function () { panBy(-1); }, '0': resetZoom, Escape: resetZoom }[e.key];
+            if (k && !e.ctrlKey && !e.metaKey && !e.altKey) { e.preventDefault(); k(); }
+        });
+        document.querySelectorAll('.table-toggle').forEach(function (b) {
+            b.addEventListener('click', function () { toggleTable(b.getAttribute('data-chart'), b); });
+        });
+        window.addEventListener('popstate', hashNavigated);
+        window.addEventListener('hashchange', hashNavigated);
+        /* keep the time axes rolling while no frame arrives (not while
+         * paused: the charts stand still) */
         setInterval(function () {
+            if (pause.on) { renderFooter(); return; }
             if (Date.now() - state.lastFrameAt > 1200) {
                 renderLive();
                 if (Math.floor(serverNow()) % 10 === 0) renderHistory();
@@ -1313,6 +1973,11 @@
         bind();
         renderToolSelect();
         renderWindowButtons();
+        $('transport').value = state.transport;
+        selectView(state.view, null);
+        writeHash('replace');
+        renderNotifyButton();
+        renderPause();
         $('history-scope').textContent = state.tool ? '· ' + state.tool : '· all tools';
         fetchJSON(url('config.json')).catch(function () { return {}; }).then(function (cfg) {
             ['stream', 'stats', 'title'].forEach(function (k) {
@@ -1322,9 +1987,9 @@
                 if (typeof cfg[k] === 'number' && isFinite(cfg[k])) state.cfg[k] = cfg[k];
             });
             $('title').textContent = state.cfg.title;
-            document.title = state.cfg.title;
+            renderAlerts();
             refreshOverview();
-            openStream();
+            startTransport();
             loadHistory();
             renderAll();
         });

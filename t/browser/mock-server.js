@@ -17,6 +17,9 @@
  * createServer() returns lists the stream requests in streamRequests
  * ({ at, url, lastEventId }); openStreams() counts the open streams
  * ({ live, held }: held ones got the event: close).
+ * POST /__mock/stream {"event": "alert", "data": {...}} sends every open
+ * stream that frame (alert, anomaly, notice: what the module does not
+ * send yet), so that the page's markers and notifications can be tested.
  *
  * Like the module, the stream starts with `retry: 2000` and resumes from
  * Last-Event-ID (or last_event_id=) with an update of what was missed.
@@ -32,8 +35,18 @@ const STATIC = path.join(ROOT, 'static');
 const CHARTJS = process.env.RTDASH_CHARTJS ||
     path.join(STATIC, 'node_modules', 'chart.js', 'dist', 'chart.umd.js');
 
-const CSP = "default-src 'self'; base-uri 'none'; frame-ancestors 'none'; " +
-    "form-action 'none'; object-src 'none'";
+const NODE_MODULES = path.join(STATIC, 'node_modules');
+/* the other libraries the module embeds (scripts/embed-assets) */
+const VENDOR = {
+    'hammer.min.js': path.join(NODE_MODULES, 'hammerjs', 'hammer.min.js'),
+    'chartjs-plugin-zoom.min.js': path.join(NODE_MODULES, 'chartjs-plugin-zoom', 'dist', 'chartjs-plugin-zoom.min.js'),
+    'chartjs-plugin-annotation.min.js': path.join(NODE_MODULES, 'chartjs-plugin-annotation', 'dist', 'chartjs-plugin-annotation.min.js'),
+};
+
+/* as the module sends it (ngx_http_rtdash_dashboard.c) */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; " +
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 const RETENTION = 6 * 3600;
 const EVENTS_PER_TOOL = 200;
@@ -347,6 +360,15 @@ function createServer(opts = {}) {
                 try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
                 if (o.down !== undefined) streamDown = !!o.down;
                 if (streamDown) for (const s of subscribers) { s.res.destroy(); subscribers.delete(s); }
+                let sent = 0;
+                if (typeof o.event === 'string' && /^[a-z]+$/.test(o.event)) {
+                    /* an alert / anomaly / notice frame, as the module
+                     * will send them: id is the zone's sequence */
+                    for (const s of subscribers) {
+                        s.res.write(`id: ${store.seq}\nevent: ${o.event}\ndata: ${JSON.stringify(o.data || {})}\n\n`);
+                        sent++;
+                    }
+                }
                 let closed = 0;
                 if (o.close) {
                     for (const s of subscribers) {
@@ -356,7 +378,7 @@ function createServer(opts = {}) {
                         closed++;
                     }
                 }
-                json(res, 200, { down: streamDown, closed });
+                json(res, 200, { down: streamDown, closed, sent });
             });
             return;
         }
@@ -434,6 +456,9 @@ function createServer(opts = {}) {
         if (p === '/rtdash/style.css') return asset(res, path.join(STATIC, 'style.css'), 'text/css; charset=utf-8');
         if (p === '/rtdash/favicon.svg') return asset(res, path.join(STATIC, 'favicon.svg'), 'image/svg+xml');
         if (p === '/rtdash/chart.umd.js') return asset(res, CHARTJS, 'application/javascript; charset=utf-8', true);
+        if (VENDOR[p.slice('/rtdash/'.length)]) {
+            return asset(res, VENDOR[p.slice('/rtdash/'.length)], 'application/javascript; charset=utf-8', true);
+        }
         if (p === '/rtdash/config.json') {
             return json(res, 200, { stream: 'stream', stats: 'stats', warn, crit, title: 'rtdash' });
         }
