@@ -95,6 +95,7 @@ test: setup
 	@$(MAKE) -s all
 	@$(MAKE) -s unit
 	@$(MAKE) -s check-rules
+	@scripts/check-confs
 	@$(MAKE) -s deb-check
 	@scripts/run-tests
 

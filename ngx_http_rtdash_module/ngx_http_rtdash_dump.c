@@ -2,8 +2,9 @@
 /*
  * rtdash: dump and restore of a zone's data.
  *
- * A dump is a versioned header and one record per tool: the tool's node
- * with every pointer zeroed, then a CRC32 over the whole file.  It is
+ * A dump is a versioned header, the zone's pseudonym key (version 2),
+ * and one record per tool: the tool's node with every pointer zeroed;
+ * the header holds a CRC32 of the records.  It is
  * written to a temp file and renamed, one tool copied under the lock at
  * a time, everything else outside it.  One worker writes it every
  * dump_interval (whoever finds it due first), the master at exit.
@@ -17,7 +18,8 @@
 
 
 #define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
-#define NGX_HTTP_RTDASH_DUMP_VERSION  1
+/* 2: the zone's pseudonym key follows the header; 1 is read as well */
+#define NGX_HTTP_RTDASH_DUMP_VERSION  2
 
 /* the dump holds user names and ids: readable by its owner only */
 #define NGX_HTTP_RTDASH_DUMP_ACCESS   NGX_FILE_OWNER_ACCESS
@@ -140,6 +142,7 @@ ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
     ctx->sh->ntypes = octx->sh->ntypes;
     ngx_memcpy(ctx->sh->types, octx->sh->types,
                sizeof(ctx->sh->types));
+    ngx_memcpy(ctx->sh->key, octx->sh->key, NGX_HTTP_RTDASH_KEY_LEN);
 
     for (q = ngx_queue_head(&octx->sh->tools);
          q != ngx_queue_sentinel(&octx->sh->tools);
@@ -238,7 +241,14 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
     ngx_crc32_init(h.crc);
 
-    offset = sizeof(ngx_http_rtdash_dump_header_t);
+    if (pwrite(fd, ctx->sh->key, NGX_HTTP_RTDASH_KEY_LEN,
+               sizeof(ngx_http_rtdash_dump_header_t))
+        != NGX_HTTP_RTDASH_KEY_LEN)
+    {
+        goto write_failed;
+    }
+
+    offset = sizeof(ngx_http_rtdash_dump_header_t) + NGX_HTTP_RTDASH_KEY_LEN;
     n = 0;
 
     /* tools are never freed once in the queue: walk it lock by lock */
@@ -350,7 +360,7 @@ ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
         return "not an rtdash dump";
     }
 
-    if (h->version != NGX_HTTP_RTDASH_DUMP_VERSION) {
+    if (h->version != NGX_HTTP_RTDASH_DUMP_VERSION && h->version != 1) {
         return "written by another version of the dump format";
     }
 
@@ -509,7 +519,8 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 {
     u_char                         *record;
     u_char                          buf[NGX_HTTP_RTDASH_DUMP_WHY_LEN];
-    off_t                           offset;
+    u_char                          key[NGX_HTTP_RTDASH_KEY_LEN];
+    off_t                           offset, start;
     uint32_t                        crc;
     ngx_fd_t                        fd;
     ngx_uint_t                      i;
@@ -542,9 +553,21 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto done;
     }
 
-    if ((uint64_t) ngx_file_size(&fi)
-        != sizeof(h) + h.ntools * h.node_size)
-    {
+    start = sizeof(h);
+
+    if (h.version >= 2) {
+        if (ngx_http_rtdash_dump_read(fd, key, NGX_HTTP_RTDASH_KEY_LEN,
+                                      start)
+            != NGX_OK)
+        {
+            why = "it is too short to be a dump";
+            goto done;
+        }
+
+        start += NGX_HTTP_RTDASH_KEY_LEN;
+    }
+
+    if ((uint64_t) ngx_file_size(&fi) != start + h.ntools * h.node_size) {
         why = "its size does not match its header";
         goto done;
     }
@@ -558,7 +581,7 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     /* first the checksum of everything, then the tools */
 
     ngx_crc32_init(crc);
-    offset = sizeof(h);
+    offset = start;
 
     for (i = 0; i < h.ntools; i++) {
         if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
@@ -581,7 +604,7 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
 
-    offset = sizeof(h);
+    offset = start;
 
     for (i = 0; i < h.ntools; i++) {
         if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
@@ -595,11 +618,26 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     }
 
     if (i < h.ntools) {
+        /* all or nothing: the tools adopted so far go again */
+
+        while (!ngx_queue_empty(&ctx->sh->tools)) {
+            ngx_http_rtdash_tool_free_locked(ctx,
+                               ngx_queue_data(ngx_queue_head(&ctx->sh->tools),
+                                              ngx_http_rtdash_node_t, queue));
+        }
+
+        ctx->sh->seq = 0;
+
         ngx_shmtx_unlock(&ctx->shpool->mutex);
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "rtdash zone \"%V\": dump \"%V\" stopped at tool %ui "
-                      "of %uL", &ctx->name, &ctx->dump, i, h.ntools);
+                      "of %uL, starting empty", &ctx->name, &ctx->dump, i,
+                      h.ntools);
         goto done;
+    }
+
+    if (h.version >= 2) {
+        ngx_memcpy(ctx->sh->key, key, NGX_HTTP_RTDASH_KEY_LEN);
     }
 
     if (h.seq > ctx->sh->seq) {

@@ -22,6 +22,8 @@ static char *ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_rtdash_zone_params(ngx_conf_t *cf,
     ngx_http_rtdash_ctx_t *ctx);
+static ngx_int_t ngx_http_rtdash_zone_privacy(ngx_conf_t *cf,
+    ngx_http_rtdash_ctx_t *ctx, ngx_str_t *v);
 static ngx_int_t ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v,
     const char *name, ngx_uint_t max, ngx_uint_t *out);
 static void ngx_http_rtdash_check_old_zone(ngx_conf_t *cf,
@@ -491,6 +493,16 @@ ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "users=", 6) == 0
+            || ngx_strncmp(value[i].data, "ids=", 4) == 0)
+        {
+            if (ngx_http_rtdash_zone_privacy(cf, ctx, &value[i]) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "dump_interval=", 14) == 0) {
             s.data = value[i].data + 14;
             s.len = value[i].len - 14;
@@ -539,6 +551,51 @@ ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
         }
 
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* users=keep|hash|count, ids=keep|hash|drop */
+
+static ngx_int_t
+ngx_http_rtdash_zone_privacy(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx,
+    ngx_str_t *v)
+{
+    u_char      *p;
+    size_t       len;
+    ngx_uint_t   users, mode;
+
+    users = (v->data[0] == 'u');
+    p = v->data + (users ? 6 : 4);
+    len = v->data + v->len - p;
+
+    if (len == 4 && ngx_strncmp(p, "keep", 4) == 0) {
+        mode = NGX_HTTP_RTDASH_KEEP;
+
+    } else if (len == 4 && ngx_strncmp(p, "hash", 4) == 0) {
+        mode = NGX_HTTP_RTDASH_HASH;
+
+    } else if (users && len == 5 && ngx_strncmp(p, "count", 5) == 0) {
+        mode = NGX_HTTP_RTDASH_COUNT;
+
+    } else if (!users && len == 4 && ngx_strncmp(p, "drop", 4) == 0) {
+        mode = NGX_HTTP_RTDASH_DROP;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"%V\", expected %s", v,
+                           users ? "users=keep, hash or count"
+                                 : "ids=keep, hash or drop");
+        return NGX_ERROR;
+    }
+
+    if (users) {
+        ctx->users = mode;
+
+    } else {
+        ctx->ids = mode;
     }
 
     return NGX_OK;
@@ -609,6 +666,21 @@ ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
                            "rtdash zone \"%V\" changes parameters: "
                            "it starts fresh", &ctx->name);
+        shm_zone->noreuse = 1;
+        return;
+    }
+
+    /*
+     * Another version of the module laid the zone out: a new zone takes
+     * over its tools (their records have not changed), as on a resize.
+     */
+
+    if (octx->sh && octx->sh->layout_key != ngx_http_rtdash_layout_key(ctx))
+    {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "rtdash zone \"%V\" was laid out by another "
+                           "version of rtdash: a new zone takes over its "
+                           "tools", &ctx->name);
         shm_zone->noreuse = 1;
     }
 }

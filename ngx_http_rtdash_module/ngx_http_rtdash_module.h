@@ -15,7 +15,7 @@
 #include "ngx_http_rtdash_parse.h"
 
 
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  1
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  2
 
 #define NGX_HTTP_RTDASH_SECONDS         300
 #define NGX_HTTP_RTDASH_HIST            64
@@ -27,6 +27,15 @@
 #define NGX_HTTP_RTDASH_RETENTION_MAX   (7 * 86400)
 
 #define NGX_HTTP_RTDASH_NO_TYPE         0xff
+
+#define NGX_HTTP_RTDASH_KEY_LEN         16      /* pseudonym key */
+#define NGX_HTTP_RTDASH_PSEUDONYM_LEN   16      /* hex of a keyed hash */
+
+/* users= and ids= of rtdash_zone: what is kept of an identifier */
+#define NGX_HTTP_RTDASH_KEEP            0
+#define NGX_HTTP_RTDASH_HASH            1
+#define NGX_HTTP_RTDASH_COUNT           2       /* users: the count only */
+#define NGX_HTTP_RTDASH_DROP            2       /* ids: nothing */
 
 #define NGX_HTTP_RTDASH_EV_VALUE        0x01
 #define NGX_HTTP_RTDASH_EV_FLAG         0x02
@@ -142,6 +151,7 @@ typedef struct {
     time_t                      dumped;       /* last dump written */
     uint64_t                    dumped_seq;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
+    u_char                      key[NGX_HTTP_RTDASH_KEY_LEN];
 } ngx_http_rtdash_shctx_t;
 
 
@@ -160,6 +170,8 @@ typedef struct {
     ngx_str_t                   dump;         /* path, NUL-terminated */
     time_t                      dump_interval;
     ngx_cycle_t                *cycle;        /* configured in */
+    ngx_uint_t                  users;        /* NGX_HTTP_RTDASH_KEEP ... */
+    ngx_uint_t                  ids;
 } ngx_http_rtdash_ctx_t;
 
 
@@ -495,6 +507,7 @@ extern ngx_str_t     ngx_http_rtdash_transports[];
 /* zone: layout, init, the tool index, copies for readers, statistics */
 ngx_int_t ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx);
+uint64_t ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx);
 void ngx_http_rtdash_rbtree_insert_value(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 ngx_http_rtdash_node_t *ngx_http_rtdash_lookup_locked(
@@ -522,6 +535,7 @@ uint64_t ngx_http_rtdash_vstat_below(ngx_http_rtdash_vstat_t *vs,
     double le);
 void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     ngx_http_rtdash_vstat_t *src);
+void ngx_http_rtdash_zone_key(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log);
 double ngx_http_rtdash_now(void);
 
 /* record: the zone write step of every producer */

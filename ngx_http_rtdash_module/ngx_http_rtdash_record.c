@@ -14,6 +14,8 @@
 
 #include "ngx_http_rtdash_module.h"
 
+#include <ngx_sha1.h>
+
 
 /* what is computed of an event before the lock, and its tool */
 typedef struct {
@@ -21,6 +23,7 @@ typedef struct {
     uint32_t                     hash;
     u_char                       bin;
     u_char                       userbit;
+    u_char                       has_user;   /* userbit counts */
     u_char                       type;
 } ngx_http_rtdash_prep_t;
 
@@ -40,6 +43,7 @@ typedef struct {
     ngx_http_rtdash_node_t     **created;    /* [nevents] */
     ngx_http_rtdash_undo_t      *undo;       /* [ngauges] */
     u_char                      *gslot;      /* [ngauges] */
+    u_char                      *names;      /* [nevents] pseudonyms */
     ngx_uint_t                   ncreated;
     ngx_uint_t                   nundo;
     ngx_uint_t                   ntypes;     /* before this record */
@@ -56,6 +60,10 @@ typedef struct {
 
 
 static void ngx_http_rtdash_prepare(ngx_http_rtdash_batch_t *b);
+static void ngx_http_rtdash_private(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_event_in_t *ev, u_char *names);
+static void ngx_http_rtdash_pseudonym(ngx_http_rtdash_ctx_t *ctx,
+    const u_char **s, size_t *len, u_char *dst);
 static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
 static ngx_int_t ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b);
 static ngx_http_rtdash_node_t *ngx_http_rtdash_tool_locked(
@@ -84,7 +92,8 @@ size_t
 ngx_http_rtdash_record_scratch_size(ngx_uint_t nevents, ngx_uint_t ngauges)
 {
     return nevents * (sizeof(ngx_http_rtdash_prep_t)
-                      + sizeof(ngx_http_rtdash_node_t *))
+                      + sizeof(ngx_http_rtdash_node_t *)
+                      + 2 * NGX_HTTP_RTDASH_PSEUDONYM_LEN)
            + ngauges * (sizeof(ngx_http_rtdash_undo_t) + 1);
 }
 
@@ -107,6 +116,7 @@ ngx_http_rtdash_record(ngx_http_rtdash_ctx_t *ctx,
     b.created = (ngx_http_rtdash_node_t **) (b.prep + rec->nevents);
     b.undo = (ngx_http_rtdash_undo_t *) (b.created + rec->nevents);
     b.gslot = (u_char *) (b.undo + rec->ngauges);
+    b.names = b.gslot + rec->ngauges;
     b.ncreated = 0;
     b.nundo = 0;
 
@@ -172,8 +182,70 @@ ngx_http_rtdash_prepare(ngx_http_rtdash_batch_t *b)
         pr->userbit = ev->user_len
                       ? ngx_http_rtdash_user_bit(ev->user, ev->user_len)
                       : 0;
+        pr->has_user = (ev->user_len != 0);
         pr->node = NULL;
+
+        if (b->ctx->users != NGX_HTTP_RTDASH_KEEP
+            || b->ctx->ids != NGX_HTTP_RTDASH_KEEP)
+        {
+            ngx_http_rtdash_private(b, ev, b->names
+                                    + i * 2 * NGX_HTTP_RTDASH_PSEUDONYM_LEN);
+        }
     }
+}
+
+
+/*
+ * users= and ids=: what of an identifier reaches the zone.  The distinct
+ * count was taken from the user as sent, so it is the same in any mode.
+ */
+
+static void
+ngx_http_rtdash_private(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_event_in_t *ev, u_char *names)
+{
+    if (ev->user_len) {
+        if (b->ctx->users == NGX_HTTP_RTDASH_HASH) {
+            ngx_http_rtdash_pseudonym(b->ctx, &ev->user, &ev->user_len,
+                                      names);
+
+        } else if (b->ctx->users == NGX_HTTP_RTDASH_COUNT) {
+            ev->user = NULL;
+            ev->user_len = 0;
+        }
+    }
+
+    if (ev->id_len) {
+        if (b->ctx->ids == NGX_HTTP_RTDASH_HASH) {
+            ngx_http_rtdash_pseudonym(b->ctx, &ev->id, &ev->id_len,
+                                      names + NGX_HTTP_RTDASH_PSEUDONYM_LEN);
+
+        } else if (b->ctx->ids == NGX_HTTP_RTDASH_DROP) {
+            ev->id = NULL;
+            ev->id_len = 0;
+        }
+    }
+}
+
+
+/* 16 hex digits of SHA-1(key, name): stable per zone, not reversible */
+
+static void
+ngx_http_rtdash_pseudonym(ngx_http_rtdash_ctx_t *ctx, const u_char **s,
+    size_t *len, u_char *dst)
+{
+    u_char      digest[20];
+    ngx_sha1_t  sha1;
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, ctx->sh->key, NGX_HTTP_RTDASH_KEY_LEN);
+    ngx_sha1_update(&sha1, *s, *len);
+    ngx_sha1_final(digest, &sha1);
+
+    ngx_hex_dump(dst, digest, NGX_HTTP_RTDASH_PSEUDONYM_LEN / 2);
+
+    *s = dst;
+    *len = NGX_HTTP_RTDASH_PSEUDONYM_LEN;
 }
 
 
@@ -558,7 +630,7 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
         ngx_http_rtdash_vstat_add(&m->value, ev->value, pr->bin);
     }
 
-    if (ev->user_len) {
+    if (pr->has_user) {
         m->users[pr->userbit >> 5] |= 1u << (pr->userbit & 31);
     }
 }

@@ -10,9 +10,6 @@
 #include <math.h>
 
 
-static uint64_t ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx);
-
-
 void
 ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
 {
@@ -47,7 +44,7 @@ ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
 }
 
 
-static uint64_t
+uint64_t
 ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx)
 {
     uint64_t  key;
@@ -60,6 +57,7 @@ ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx)
     key = key * 1000003 + ctx->ntypes;
     key = key * 1000003 + ctx->ngauges;
     key = key * 1000003 + ctx->layout.node_size;
+    key = key * 1000003 + sizeof(ngx_http_rtdash_shctx_t);
 
     return key;
 }
@@ -112,6 +110,8 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->sh->layout_key = ngx_http_rtdash_layout_key(ctx);
     ctx->sh->started = ngx_time();
+
+    ngx_http_rtdash_zone_key(ctx, shm_zone->shm.log);
 
     /* nodes are larger than half a page: each takes whole pages */
     pages = (ctx->layout.node_size + ngx_pagesize - 1) / ngx_pagesize;
@@ -464,6 +464,39 @@ ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     *np = i;
 
     return NGX_OK;
+}
+
+
+/*
+ * The zone's own random key for pseudonyms (users=hash, ids=hash): kept
+ * across reloads in the zone and across restarts in the dump, so the
+ * same user keeps the same pseudonym.
+ */
+
+void
+ngx_http_rtdash_zone_key(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
+{
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_uint_t  i;
+
+    n = -1;
+    fd = ngx_open_file("/dev/urandom", NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        n = read(fd, ctx->sh->key, NGX_HTTP_RTDASH_KEY_LEN);
+        (void) ngx_close_file(fd);
+    }
+
+    if (n != NGX_HTTP_RTDASH_KEY_LEN) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "rtdash zone \"%V\": no /dev/urandom, the pseudonym "
+                      "key comes from random()", &ctx->name);
+
+        for (i = 0; i < NGX_HTTP_RTDASH_KEY_LEN; i++) {
+            ctx->sh->key[i] = (u_char) (ngx_random() >> 7);
+        }
+    }
 }
 
 
