@@ -635,6 +635,11 @@ void ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_event_t *ev,
     u_char *tool, size_t tool_len);
 
+/* forecasts */
+void ngx_http_rtdash_forecast_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, double *x, ngx_uint_t ntypes, ngx_uint_t n,
+    time_t from, ngx_uint_t steps);
+
 /* stream frames */
 ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_render(
     ngx_http_rtdash_frames_t *fr, ngx_http_rtdash_filter_t *filter,

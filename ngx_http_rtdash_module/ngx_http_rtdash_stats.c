@@ -39,6 +39,9 @@ static void ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
 static void ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h,
     ngx_uint_t window);
+static ngx_int_t ngx_http_rtdash_history_forecast(ngx_http_request_t *r,
+    ngx_http_rtdash_out_t *o, ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_history_t *h, ngx_uint_t steps);
 static void ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s,
     size_t len);
 
@@ -153,7 +156,7 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     ngx_str_t *tool, ngx_uint_t csv)
 {
     ngx_int_t                   rc;
-    ngx_uint_t                  window, nev;
+    ngx_uint_t                  window, nev, forecast;
     ngx_http_rtdash_out_t       o;
     ngx_http_rtdash_history_t  *h;
 
@@ -168,6 +171,16 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
                                           "\"window\" and \"events\" take "
                                           "a number of seconds and of "
                                           "events", NULL, -1, -1);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_rtdash_arg_uint(r, "forecast", 0, 61, &forecast);
+    }
+
+    if (rc == NGX_DECLINED || forecast > 60) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"forecast\" takes a number of "
+                                          "minutes, 0 to 60", NULL, -1, -1);
     }
 
     if (rc != NGX_OK) {
@@ -199,6 +212,15 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     }
 
     ngx_http_rtdash_history_json(&o, ctx, h, window);
+
+    if (forecast
+        && ngx_http_rtdash_history_forecast(r, &o, ctx, h, forecast)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
 }
@@ -436,7 +458,43 @@ ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
         ngx_http_rtdash_json_event(o, &h->zi, &h->events[i], NULL, 0);
     }
 
-    ngx_http_rtdash_out_lit(o, "]}");
+    ngx_http_rtdash_out_lit(o, "]");
+}
+
+
+/* the counts of the window's complete minutes, per type, then Holt */
+
+static ngx_int_t
+ngx_http_rtdash_history_forecast(ngx_http_request_t *r,
+    ngx_http_rtdash_out_t *o, ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_history_t *h, ngx_uint_t steps)
+{
+    double                    *x;
+    uint32_t                  *cnt;
+    ngx_uint_t                 i, k, n;
+    ngx_http_rtdash_minute_t  *m;
+
+    n = h->nminutes - 1;
+
+    x = ngx_palloc(r->pool, sizeof(double) * ngx_max(n, 1) * ctx->ntypes);
+    if (x == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        m = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
+        cnt = ngx_http_rtdash_minute_counts(m);
+
+        for (k = 0; k < ctx->ntypes; k++) {
+            x[k * n + i] = m->t ? cnt[k] : 0;
+        }
+    }
+
+    ngx_http_rtdash_out_lit(o, ",\"forecast\":");
+    ngx_http_rtdash_forecast_json(o, &h->zi, x, ctx->ntypes, n,
+                                  h->first + (time_t) n * 60, steps);
+
+    return NGX_OK;
 }
 
 
