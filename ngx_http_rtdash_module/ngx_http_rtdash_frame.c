@@ -34,6 +34,7 @@ typedef struct {
     ngx_pool_t                  *tmp;
     ngx_http_rtdash_zinfo_t      zi;
     ngx_http_rtdash_summary_t   *tools;
+    ngx_http_rtdash_summary_t  **order;       /* &tools[i] */
     ngx_uint_t                   ntools;
     ngx_uint_t                   max_tools;
     ngx_http_rtdash_sev_t       *events;      /* newest first */
@@ -165,6 +166,16 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
 
     if (mode == NGX_HTTP_RTDASH_FRAME_UPDATE && rd.ntools == 0) {
         goto done;
+    }
+
+    rd.order = ngx_palloc(rd.tmp, (rd.ntools + 1)
+                                  * sizeof(ngx_http_rtdash_summary_t *));
+    if (rd.order == NULL) {
+        goto done;
+    }
+
+    for (i = 0; i < rd.ntools; i++) {
+        rd.order[i] = &rd.tools[i];
     }
 
     frame = ngx_http_rtdash_render_write(&rd);
@@ -577,8 +588,8 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_out_lit(o, "{\"seq\":");
     ngx_http_rtdash_out_uint(o, rd->zi.seq);
     ngx_http_rtdash_out_lit(o, ",");
-    ngx_http_rtdash_json_overview(o, rd->ctx, &rd->zi, rd->tools,
-                                  rd->ntools);
+    ngx_http_rtdash_json_overview(o, rd->ctx, &rd->zi, rd->order,
+                                  rd->ntools, -1);
 
     if (rd->mode == NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
         ngx_http_rtdash_out_lit(o, ",\"tool\":[");

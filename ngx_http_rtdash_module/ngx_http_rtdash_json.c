@@ -533,14 +533,15 @@ ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
 
 
 /*
- * The overview: the time, the zone, the types and every tool's summary,
+ * The overview: the time, the zone, how many tools matched a filter (when
+ * matched >= 0), the types and the tools' summaries in the order given,
  * as members of an object the caller opened (stats, stream frames).
  */
 
 void
 ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_summary_t *s, ngx_uint_t n)
+    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched)
 {
     ngx_uint_t  i;
 
@@ -548,6 +549,12 @@ ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_now(), 13);
     ngx_http_rtdash_out_lit(o, ",\"zone\":");
     ngx_http_rtdash_json_zone(o, ctx, zi);
+
+    if (matched >= 0) {
+        ngx_http_rtdash_out_lit(o, ",\"matched\":");
+        ngx_http_rtdash_out_uint(o, matched);
+    }
+
     ngx_http_rtdash_out_lit(o, ",\"types\":");
     ngx_http_rtdash_json_types(o, zi);
     ngx_http_rtdash_out_lit(o, ",\"tools\":[");
@@ -557,7 +564,7 @@ ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
             ngx_http_rtdash_out_lit(o, ",");
         }
 
-        ngx_http_rtdash_json_tool(o, zi, &s[i]);
+        ngx_http_rtdash_json_tool(o, zi, s[i]);
     }
 
     ngx_http_rtdash_out_lit(o, "]");

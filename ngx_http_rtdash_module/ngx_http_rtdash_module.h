@@ -617,7 +617,7 @@ void ngx_http_rtdash_json_types(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi);
 void ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_summary_t *s, ngx_uint_t n);
+    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched);
 void ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
 void ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,

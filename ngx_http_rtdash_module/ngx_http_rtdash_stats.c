@@ -24,8 +24,29 @@ typedef struct {
 } ngx_http_rtdash_history_t;
 
 
+/* a tool in the overview's order, and the key it is sorted by */
+typedef struct {
+    double                       key;
+    ngx_uint_t                   i;           /* the zone's order */
+    ngx_http_rtdash_summary_t   *s;
+} ngx_http_rtdash_rank_t;
+
+
+#define NGX_HTTP_RTDASH_SORT_NONE     0
+#define NGX_HTTP_RTDASH_SORT_RATE     1
+#define NGX_HTTP_RTDASH_SORT_NAME     2
+#define NGX_HTTP_RTDASH_SORT_LAST     3
+#define NGX_HTTP_RTDASH_SORT_FLAGGED  4
+
+
 static ngx_int_t ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv);
+static ngx_int_t ngx_http_rtdash_select(ngx_http_request_t *r,
+    ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s, ngx_uint_t n,
+    ngx_http_rtdash_summary_t **order, ngx_uint_t *np, ngx_uint_t *matched);
+static double ngx_http_rtdash_rank_key(ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t by);
+static int ngx_cdecl ngx_http_rtdash_rank_cmp(const void *a, const void *b);
 static ngx_int_t ngx_http_rtdash_stats_tool(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t csv);
 static ngx_int_t ngx_http_rtdash_history(ngx_http_request_t *r,
@@ -44,6 +65,17 @@ static ngx_int_t ngx_http_rtdash_history_forecast(ngx_http_request_t *r,
     ngx_http_rtdash_history_t *h, ngx_uint_t steps);
 static void ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s,
     size_t len);
+
+
+/* sort= of the overview, by NGX_HTTP_RTDASH_SORT_* */
+static ngx_str_t  ngx_http_rtdash_sorts[] = {
+    ngx_string(""),
+    ngx_string("rate"),
+    ngx_string("name"),
+    ngx_string("last"),
+    ngx_string("flagged"),
+    ngx_null_string
+};
 
 
 ngx_int_t
@@ -100,16 +132,41 @@ ngx_http_rtdash_stats_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The overview: every tool, or those whose name holds q= (ASCII case
+ * insensitive), in the zone's order or by sort=, at most limit= of them.
+ */
+
 static ngx_int_t
 ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
 {
-    ngx_uint_t                  i, n, k;
-    ngx_http_rtdash_out_t       o;
-    ngx_http_rtdash_zinfo_t    *zi;
-    ngx_http_rtdash_summary_t  *s;
+    ngx_uint_t                   i, n, k, shown, matched;
+    ngx_http_rtdash_out_t        o;
+    ngx_http_rtdash_zinfo_t     *zi;
+    ngx_http_rtdash_summary_t   *s, **order;
 
     if (ngx_http_rtdash_summaries(r, ctx, &zi, &s, &n) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    order = ngx_palloc(r->pool, (n + 1) * sizeof(ngx_http_rtdash_summary_t *));
+    if (order == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    switch (ngx_http_rtdash_select(r, zi, s, n, order, &shown, &matched)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"sort\" takes rate, name, last "
+                                          "or flagged, \"limit\" a number",
+                                          NULL, -1, -1);
+
+    default:
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -119,35 +176,190 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
         ngx_http_rtdash_out_lit(&o, "tool,type,total,flagged,"
                                 "rate_per_min\r\n");
 
-        for (i = 0; i < n; i++) {
+        for (i = 0; i < shown; i++) {
             for (k = 0; k < zi->ntypes; k++) {
-                if (s[i].totals[k] == 0) {
+                if (order[i]->totals[k] == 0) {
                     continue;
                 }
 
-                ngx_http_rtdash_csv_field(&o, s[i].name, s[i].name_len);
+                ngx_http_rtdash_csv_field(&o, order[i]->name,
+                                          order[i]->name_len);
                 ngx_http_rtdash_out_lit(&o, ",");
                 ngx_http_rtdash_out_raw(&o, zi->types[k].name,
                                         zi->types[k].len);
                 ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_uint(&o, s[i].totals[k]);
+                ngx_http_rtdash_out_uint(&o, order[i]->totals[k]);
                 ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_uint(&o, s[i].flagged[k]);
+                ngx_http_rtdash_out_uint(&o, order[i]->flagged[k]);
                 ngx_http_rtdash_out_lit(&o, ",");
-                ngx_http_rtdash_out_uint(&o, s[i].rate[k]);
+                ngx_http_rtdash_out_uint(&o, order[i]->rate[k]);
                 ngx_http_rtdash_out_lit(&o, "\r\n");
             }
         }
 
         return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
-                                            "text/csv; charset=utf-8");
+                                        "text/csv; charset=utf-8");
     }
 
     ngx_http_rtdash_out_lit(&o, "{");
-    ngx_http_rtdash_json_overview(&o, ctx, zi, s, n);
+    ngx_http_rtdash_json_overview(&o, ctx, zi, order, shown, matched);
     ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
+}
+
+
+/*
+ * order[] gets the tools that match q=, sorted by sort=, cut at limit=:
+ * *np of them; *matched is how many matched before the limit.
+ * NGX_DECLINED: a bad sort= or limit=.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t n,
+    ngx_http_rtdash_summary_t **order, ngx_uint_t *np, ngx_uint_t *matched)
+{
+    ngx_str_t                  *v;
+    ngx_uint_t                  i, m, limit, by;
+    ngx_array_t                 q, sort;
+    ngx_http_rtdash_rank_t     *rank;
+
+    if (ngx_http_rtdash_arg(r, "q", &q) != NGX_OK
+        || ngx_http_rtdash_arg(r, "sort", &sort) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_rtdash_arg_uint(r, "limit", NGX_MAX_UINT32_VALUE,
+                                 NGX_MAX_UINT32_VALUE, &limit)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    by = NGX_HTTP_RTDASH_SORT_NONE;
+
+    if (sort.nelts) {
+        v = sort.elts;
+
+        for (by = 1; ngx_http_rtdash_sorts[by].len; by++) {
+            if (ngx_http_rtdash_sorts[by].len == v[0].len
+                && ngx_strncmp(ngx_http_rtdash_sorts[by].data, v[0].data,
+                               v[0].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (ngx_http_rtdash_sorts[by].len == 0) {
+            return NGX_DECLINED;
+        }
+    }
+
+    rank = ngx_palloc(r->pool, (n + 1) * sizeof(ngx_http_rtdash_rank_t));
+    if (rank == NULL) {
+        return NGX_ERROR;
+    }
+
+    v = q.nelts ? q.elts : NULL;
+
+    if (v) {
+        /* ngx_strlcasestrn() wants the needle lowercase */
+        ngx_strlow(v[0].data, v[0].data, v[0].len);
+    }
+
+    for (i = 0, m = 0; i < n; i++) {
+        if (v && v[0].len
+            && ngx_strlcasestrn(s[i].name, s[i].name + s[i].name_len,
+                                v[0].data, v[0].len - 1)
+               == NULL)
+        {
+            continue;
+        }
+
+        rank[m].s = &s[i];
+        rank[m].key = ngx_http_rtdash_rank_key(zi, &s[i], by);
+        rank[m].i = m;
+        m++;
+    }
+
+    if (by != NGX_HTTP_RTDASH_SORT_NONE) {
+        ngx_qsort(rank, m, sizeof(ngx_http_rtdash_rank_t),
+                  ngx_http_rtdash_rank_cmp);
+    }
+
+    for (i = 0; i < m && i < limit; i++) {
+        order[i] = rank[i].s;
+    }
+
+    *np = i;
+    *matched = m;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Larger keys first: rate (events in the last minute, all types), last
+ * event, flagged share; by name all keys are 0.  Ties: by name, then by
+ * the zone's order, so that the order is stable.
+ */
+
+static double
+ngx_http_rtdash_rank_key(ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t by)
+{
+    uint64_t    total, flagged, rate;
+    ngx_uint_t  k;
+
+    total = 0;
+    flagged = 0;
+    rate = 0;
+
+    for (k = 0; k < zi->ntypes; k++) {
+        total += s->totals[k];
+        flagged += s->flagged[k];
+        rate += s->rate[k];
+    }
+
+    switch (by) {
+
+    case NGX_HTTP_RTDASH_SORT_RATE:
+        return (double) rate;
+
+    case NGX_HTTP_RTDASH_SORT_LAST:
+        return s->updated;
+
+    case NGX_HTTP_RTDASH_SORT_FLAGGED:
+        return total ? (double) flagged / total : 0;
+
+    default:
+        return 0;
+    }
+}
+
+
+static int ngx_cdecl
+ngx_http_rtdash_rank_cmp(const void *a, const void *b)
+{
+    ngx_int_t                rc;
+    ngx_http_rtdash_rank_t  *x, *y;
+
+    x = (ngx_http_rtdash_rank_t *) a;
+    y = (ngx_http_rtdash_rank_t *) b;
+
+    if (x->key != y->key) {
+        return (x->key > y->key) ? -1 : 1;
+    }
+
+    rc = ngx_memn2cmp(x->s->name, y->s->name, x->s->name_len,
+                      y->s->name_len);
+    if (rc) {
+        return (int) rc;
+    }
+
+    return (x->i < y->i) ? -1 : (x->i > y->i);
 }
 
 

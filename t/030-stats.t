@@ -91,3 +91,48 @@ GET /stats?tool=nope%20here
 ["{\"error\":\"invalid \\\"format\\\", expected json or csv, got \\\"xml\\\"\"}\n",
  "{\"error\":\"\\\"window\\\" and \\\"events\\\" take a number of seconds and of events\"}\n",
  "{\"error\":\"method not allowed, use GET\"}\n"]
+
+
+
+=== TEST 7: the overview filtered by q= (any case, a substring), sorted, limited, with the number that matched
+--- request eval
+["POST /ingest\n" . CORE::join("\n",
+    '{"tool":"web-1","type":"hit"}',
+    (map { '{"tool":"Web-2","type":"hit","flag":true}' } 1 .. 3),
+    (map { '{"tool":"db","type":"hit"}' } 1 .. 5),
+    '{"tool":"web-3","type":"hit"}', '{"tool":"web-3","type":"hit","flag":true}'),
+ "GET /stats?q=WEB",
+ "GET /stats?q=web&sort=rate&limit=2",
+ "GET /stats?sort=name",
+ "GET /stats?sort=flagged&limit=1",
+ [{value => "POST /ingest\n{\"tool\":\"db\",\"type\":\"hit\"}", delay_before => 0.05}],
+ "GET /stats?sort=last&limit=1",
+ "GET /stats?q=nothing",
+ "GET /stats?q=web&sort=rate&limit=2&format=csv"]
+--- error_code eval
+[202, 200, 200, 200, 200, 202, 200, 200, 200]
+--- response_body_like eval
+['^\{"accepted":11\}$',
+ '"matched":3,"types":\["hit"\],"tools":\[\{"name":"web-1",[^\]]*\{"name":"Web-2",[^\]]*\{"name":"web-3",[^\]]*\]\}$',
+ '"matched":3,"types":\["hit"\],"tools":\[\{"name":"Web-2",[^\]]*\{"name":"web-3",[^\]]*\]\}$',
+ '"matched":4,"types":\["hit"\],"tools":\[\{"name":"Web-2",.*\{"name":"db",.*\{"name":"web-1",.*\{"name":"web-3",[^\]]*\]\}$',
+ '"matched":4,"types":\["hit"\],"tools":\[\{"name":"Web-2",[^\]]*\]\}$',
+ '^\{"accepted":1\}$',
+ '"matched":4,"types":\["hit"\],"tools":\[\{"name":"db",[^\]]*\]\}$',
+ '"matched":0,"types":\["hit"\],"tools":\[\]\}$',
+ '^tool,type,total,flagged,rate_per_min\r\n"Web-2",hit,3,3,3\r\n"web-3",hit,2,1,2\r\n$']
+--- no_error_log
+[error]
+
+
+
+=== TEST 8: a bad sort= or limit= gets 400
+--- request eval
+["GET /stats?sort=size", "GET /stats?limit=x"]
+--- error_code eval
+[400, 400]
+--- response_body eval
+["{\"error\":\"\\\"sort\\\" takes rate, name, last or flagged, \\\"limit\\\" a number\"}\n",
+ "{\"error\":\"\\\"sort\\\" takes rate, name, last or flagged, \\\"limit\\\" a number\"}\n"]
+--- no_error_log
+[error]
