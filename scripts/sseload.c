@@ -22,6 +22,17 @@
  * frames, bytes, latency percentiles and missing deliveries, as text or
  * JSON (--json).  Every phase is bounded in time.
  *
+ * With --ws the subscribers speak WebSocket (RFC 6455) instead: the GET
+ * carries the upgrade headers, the 101 and its Sec-WebSocket-Accept are
+ * checked, and the server's frames (unmasked, 2/4/10-byte headers) are
+ * parsed; each text message {"event":..,"id":N,"data":{..}} is one frame,
+ * its "event" and "id" play the part of SSE's event: and id: lines, and
+ * the marker ids are found in it as in SSE data lines, with the same
+ * timestamps.  Server pings get a masked pong with the same payload
+ * (--no-pong: none, to see the server close), a close frame gets a
+ * masked close with the same code, then the server's end of the
+ * connection is awaited.
+ *
  * Only 127.0.0.1 / localhost URLs are accepted: this is a benchmark
  * tool, not a load generator for other people's servers.
  */
@@ -61,6 +72,12 @@
 #define TAG_SUB         0
 #define TAG_ING         1
 
+#define WS_KEY          "dGhlIHNhbXBsZSBub25jZQ=="      /* RFC 6455, 1.3 */
+#define WS_ACCEPT       "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+#define WS_MHEAD        64      /* message start kept for event and id */
+#define WS_TAIL         40      /* message tail kept for a split marker */
+#define WS_CODES        8
+
 enum { S_CONNECTING, S_SENDING, S_HEADERS, S_BODY, S_CLOSED };
 enum { C_SIZE, C_EXT, C_DATA, C_DATA_CR, C_DATA_LF, C_END };
 enum { L_NEW, L_DATA, L_ID, L_EVENT, L_COMMENT, L_OTHER };
@@ -89,6 +106,22 @@ typedef struct {
     uint16_t        hdr_len;
     uint8_t        *seen;           /* bitset of markers delivered */
     char            carry[CARRY_MAX];
+
+    /* WebSocket (--ws) */
+    uint8_t         wh[14];         /* the frame header being read */
+    uint8_t         wh_len, wh_need;
+    uint8_t         wop;            /* opcode of the frame being read */
+    uint8_t         wfin;
+    uint8_t         wmsg;           /* a text message is in progress */
+    uint8_t         wparsed;        /* its event and id are known */
+    uint8_t         wclosing;       /* close frame received */
+    uint8_t         ctl_len;
+    uint8_t         mhead_len;
+    uint64_t        wleft;          /* payload bytes left in the frame */
+    uint8_t        *wout;           /* pong or close not yet written */
+    uint16_t        wout_len, wout_pos;
+    uint8_t         ctl[125];
+    char            mhead[WS_MHEAD];
 } sub_t;
 
 
@@ -121,7 +154,7 @@ static double       o_connect_timeout = 60, o_settle = 1, o_drain = -1;
 static double       o_interval = 1;
 static long         o_batch = 0;
 static long         o_ing_conns = 1;
-static int          o_json, o_quiet;
+static int          o_json, o_quiet, o_ws, o_no_pong;
 static char         o_tool[129] = "sseload";
 static char         o_type[33] = "mark";
 static char        *o_ready_file;
@@ -151,6 +184,11 @@ static uint64_t     n_connect_err, n_http_err, n_closed, n_resets;
 static uint64_t     n_kts, n_uts;
 static uint64_t     n_sent, n_accepted, n_ing_err, n_posts;
 static long         n_connected, n_ready, n_started;
+static uint64_t     n_pongs, n_ws_closes, n_ws_proto, n_ws_partial;
+static uint64_t     n_ever_ready;
+static unsigned     ws_code[WS_CODES];
+static uint64_t     ws_code_n[WS_CODES];
+static uint32_t     mask_state = 0x9e3779b9;
 static volatile sig_atomic_t  stop_flag;
 static double       now_mono;       /* after epoll_wait */
 
@@ -195,6 +233,8 @@ usage(int code)
     fprintf(code ? stderr : stdout,
 "usage: sseload --stream URL [options]\n"
 "  --stream URL          SSE URL (http://127.0.0.1:PORT/...)\n"
+"  --ws                  subscribe over WebSocket instead of SSE\n"
+"  --no-pong             with --ws: do not answer the server's pings\n"
 "  --ingest URL          ingest URL; with --rate, post marked events\n"
 "  --subs N              subscribers (default 100)\n"
 "  --probe-stream URL    a second stream URL for --probes of the N\n"
@@ -487,6 +527,8 @@ sub_close(sub_t *s, int error)
 
     free(s->hdr);
     s->hdr = NULL;
+    free(s->wout);
+    s->wout = NULL;
     s->state = S_CLOSED;
     s->t_closed = now_mono;
 }
@@ -663,6 +705,7 @@ frame_end(sub_t *s, double t)
         s->ready = 1;
         s->t_ready = t;
         n_ready++;
+        n_ever_ready++;
     }
 
     s->frame_data = 0;
@@ -866,10 +909,370 @@ dechunk(sub_t *s, uint8_t *p, size_t n)
 }
 
 
+/* ---- WebSocket (--ws) ---- */
+
+static void
+ws_flush(sub_t *s)
+{
+    ssize_t  n;
+
+    while (s->wout && s->wout_pos < s->wout_len) {
+        n = write(s->fd, s->wout + s->wout_pos, s->wout_len - s->wout_pos);
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                ep_mod(s->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+                       tag(TAG_SUB, s->idx));
+                return;
+            }
+            n_resets++;
+            sub_close(s, 1);
+            return;
+        }
+        s->wout_pos += n;
+    }
+
+    free(s->wout);
+    s->wout = NULL;
+    s->wout_len = s->wout_pos = 0;
+    ep_mod(s->fd, EPOLLIN | EPOLLRDHUP, tag(TAG_SUB, s->idx));
+}
+
+
+/* a masked control frame (pong, close), written at once if it can be */
+
+static void
+ws_send(sub_t *s, int opcode, const uint8_t *payload, size_t len)
+{
+    uint8_t   f[6 + 125], *m;
+    size_t    i, fl;
+    ssize_t   n = 0;
+    uint8_t  *w;
+
+    if (len > 125) {
+        len = 125;
+    }
+
+    /* xorshift32: masks need not be secret here, only present */
+    mask_state ^= mask_state << 13;
+    mask_state ^= mask_state >> 17;
+    mask_state ^= mask_state << 5;
+
+    f[0] = 0x80 | opcode;
+    f[1] = 0x80 | (uint8_t) len;
+    m = f + 2;
+    memcpy(m, &mask_state, 4);
+
+    for (i = 0; i < len; i++) {
+        f[6 + i] = payload[i] ^ m[i & 3];
+    }
+
+    fl = 6 + len;
+
+    if (s->wout == NULL) {
+        n = write(s->fd, f, fl);
+        if (n < 0) {
+            if (errno != EAGAIN) {
+                n_resets++;
+                sub_close(s, 1);
+                return;
+            }
+            n = 0;
+        }
+        if ((size_t) n == fl) {
+            return;
+        }
+    }
+
+    /* the rest waits for EPOLLOUT */
+    n_ws_partial++;
+    w = realloc(s->wout, s->wout_len + fl - n);
+    if (w == NULL) {
+        die("out of memory");
+    }
+    memcpy(w + s->wout_len, f + n, fl - n);
+    s->wout = w;
+    s->wout_len += fl - n;
+    ep_mod(s->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP, tag(TAG_SUB, s->idx));
+}
+
+
+/* the start of a message: {"event":"NAME","id":N,"data": */
+
+static void
+ws_parse_head(sub_t *s)
+{
+    static const char  ev[] = "{\"event\":\"", id[] = "\"id\":";
+    const char        *p, *e = s->mhead + s->mhead_len, *q;
+    uint64_t           v;
+    size_t             l;
+
+    s->wparsed = 1;
+    s->frame_kind = 0;
+    s->frame_data = 1;      /* every message is a frame, as SSE data is */
+
+    if (s->mhead_len < sizeof(ev) - 1
+        || memcmp(s->mhead, ev, sizeof(ev) - 1) != 0)
+    {
+        return;
+    }
+
+    p = s->mhead + sizeof(ev) - 1;
+    q = memchr(p, '"', e - p);
+    if (q == NULL) {
+        return;
+    }
+
+    l = q - p;
+    if (l == 8 && memcmp(p, "snapshot", 8) == 0) {
+        s->frame_kind = 1;
+    } else if (l == 6 && memcmp(p, "update", 6) == 0) {
+        s->frame_kind = 2;
+    }
+
+    p = memmem(q, e - q, id, sizeof(id) - 1);
+    if (p == NULL) {
+        return;
+    }
+
+    p += sizeof(id) - 1;
+    v = 0;
+    while (p < e && *p >= '0' && *p <= '9') {
+        v = v * 10 + (*p++ - '0');
+    }
+    s->cur_id = v;
+}
+
+
+/* text payload [p, p + n) of the message in progress */
+
+static void
+ws_text(sub_t *s, const uint8_t *p, size_t n, double t)
+{
+    uint8_t  j[2 * WS_TAIL];
+    size_t   k, jl;
+
+    if (!s->wparsed) {
+        k = WS_MHEAD - s->mhead_len;
+        if (k > n) {
+            k = n;
+        }
+        memcpy(s->mhead + s->mhead_len, p, k);
+        s->mhead_len += k;
+
+        if (s->mhead_len == WS_MHEAD
+            || memmem(s->mhead, s->mhead_len, ",\"data\":", 8) != NULL)
+        {
+            ws_parse_head(s);
+        }
+    }
+
+    /* a marker across the previous segment's end: scan the junction
+     * (a marker seen twice counts once) */
+    if (s->carry_len) {
+        k = n < WS_TAIL ? n : WS_TAIL;
+        memcpy(j, s->carry, s->carry_len);
+        memcpy(j + s->carry_len, p, k);
+        jl = s->carry_len + k;
+        scan_markers(s, j, j + jl, t);
+    } else {
+        jl = 0;
+    }
+
+    scan_markers(s, p, p + n, t);
+
+    if (n >= WS_TAIL) {
+        memcpy(s->carry, p + n - WS_TAIL, WS_TAIL);
+        s->carry_len = WS_TAIL;
+
+    } else if (jl) {
+        k = jl < WS_TAIL ? jl : WS_TAIL;
+        memmove(s->carry, j + jl - k, k);
+        s->carry_len = k;
+
+    } else {
+        memcpy(s->carry, p, n);
+        s->carry_len = n;
+    }
+}
+
+
+static void
+ws_close_code(unsigned code)
+{
+    int  i;
+
+    for (i = 0; i < WS_CODES; i++) {
+        if (ws_code_n[i] == 0 || ws_code[i] == code) {
+            ws_code[i] = code;
+            ws_code_n[i]++;
+            return;
+        }
+    }
+}
+
+
+static void
+ws_frame_end(sub_t *s, double t)
+{
+    unsigned  code;
+
+    s->wh_len = 0;
+    s->wh_need = 2;
+
+    switch (s->wop) {
+
+    case 0x0:
+    case 0x1:
+        if (!s->wfin) {
+            return;
+        }
+        if (!s->wparsed) {
+            ws_parse_head(s);
+        }
+        if (!s->wclosing) {
+            frame_end(s, t);
+        }
+        s->wmsg = 0;
+        s->carry_len = 0;
+        return;
+
+    case 0x9:
+        n_pings++;
+        if (!o_no_pong && !s->wclosing) {
+            n_pongs++;
+            ws_send(s, 0xa, s->ctl, s->ctl_len);
+        }
+        return;
+
+    case 0x8:
+        n_ws_closes++;
+        code = s->ctl_len >= 2 ? (unsigned) s->ctl[0] << 8 | s->ctl[1]
+                               : 1005;
+        ws_close_code(code);
+        if (!s->wclosing) {
+            s->wclosing = 1;
+            /* the same code back; then wait for the server's FIN */
+            ws_send(s, 0x8, s->ctl, s->ctl_len >= 2 ? 2 : 0);
+        }
+        return;
+
+    default:        /* an unsolicited pong */
+        return;
+    }
+}
+
+
+static void
+ws_proto(sub_t *s)
+{
+    n_ws_proto++;
+    sub_close(s, 1);
+}
+
+
+/* WebSocket bytes [p, p + n) of one read */
+
+static void
+ws_body(sub_t *s, const uint8_t *p, size_t n, double t)
+{
+    const uint8_t  *e = p + n;
+    uint8_t        *h = s->wh;
+    uint64_t        len;
+    size_t          k;
+    int             i, op;
+
+    while (p < e && s->state == S_BODY) {
+
+        if (s->wh_len < s->wh_need) {
+            h[s->wh_len++] = *p++;
+
+            if (s->wh_len == 2) {
+                if (h[1] & 0x80) {          /* a masked server frame */
+                    ws_proto(s);
+                    return;
+                }
+                k = h[1] & 0x7f;
+                s->wh_need = 2 + (k == 126 ? 2 : k == 127 ? 8 : 0);
+            }
+
+            if (s->wh_len < s->wh_need) {
+                continue;
+            }
+
+            op = h[0] & 0x0f;
+            len = h[1] & 0x7f;
+            if (len == 126) {
+                len = (uint64_t) h[2] << 8 | h[3];
+            } else if (len == 127) {
+                len = 0;
+                for (i = 2; i < 10; i++) {
+                    len = len << 8 | h[i];
+                }
+            }
+
+            if ((h[0] & 0x70)                               /* RSV */
+                || (op >= 0x3 && op <= 0x7) || op > 0xa     /* unknown */
+                || op == 0x2                                /* binary */
+                || (op >= 0x8 && (!(h[0] & 0x80) || len > 125))
+                || (op == 0x0 && !s->wmsg)
+                || (op == 0x1 && s->wmsg))
+            {
+                ws_proto(s);
+                return;
+            }
+
+            s->wop = op;
+            s->wfin = (h[0] & 0x80) != 0;
+            s->wleft = len;
+
+            if (op == 0x1) {
+                s->wmsg = 1;
+                s->wparsed = 0;
+                s->mhead_len = 0;
+                s->carry_len = 0;
+                s->frame_kind = 0;
+                s->frame_data = 0;
+            } else if (op >= 0x8) {
+                s->ctl_len = 0;
+            }
+
+            if (s->wleft == 0) {
+                ws_frame_end(s, t);
+            }
+            continue;
+        }
+
+        k = e - p;
+        if (k > s->wleft) {
+            k = s->wleft;
+        }
+
+        if (s->wop >= 0x8) {
+            memcpy(s->ctl + s->ctl_len, p, k);
+            s->ctl_len += k;
+        } else {
+            ws_text(s, p, k, t);
+        }
+
+        p += k;
+        s->wleft -= k;
+
+        if (s->wleft == 0) {
+            ws_frame_end(s, t);
+        }
+    }
+}
+
+
 static void
 sub_body(sub_t *s, uint8_t *p, size_t n, double t)
 {
     uint8_t  *start;
+
+    if (o_ws) {
+        ws_body(s, p, n, t);
+        return;
+    }
 
     if (s->chunked) {
         n = dechunk(s, p, n);
@@ -895,7 +1298,7 @@ sub_headers(sub_t *s, uint8_t *p, size_t n, double t)
 {
     char    *e, *h;
     size_t   take, hl;
-    int      status;
+    int      status, accept;
 
     if (s->hdr == NULL) {
         s->hdr = malloc(HDR_MAX + 1);
@@ -925,14 +1328,29 @@ sub_headers(sub_t *s, uint8_t *p, size_t n, double t)
 
     hl = e + 4 - s->hdr;
 
-    if (sscanf(s->hdr, "HTTP/1.%*d %d", &status) != 1 || status != 200) {
+    if (sscanf(s->hdr, "HTTP/1.%*d %d", &status) != 1
+        || status != (o_ws ? 101 : 200))
+    {
         n_http_err++;
         sub_close(s, 1);
         return;
     }
 
+    accept = 0;
+
     for (h = s->hdr; (h = strchr(h, '\n')) != NULL; ) {
         h++;
+        if (o_ws) {
+            if (strncasecmp(h, "sec-websocket-accept:", 21) == 0) {
+                h += 21;
+                while (*h == ' ') {
+                    h++;
+                }
+                accept = strncmp(h, WS_ACCEPT "\r\n",
+                                 sizeof(WS_ACCEPT) + 1) == 0;
+            }
+            continue;
+        }
         if (strncasecmp(h, "transfer-encoding:", 18) == 0) {
             h += 18;
             while (*h == ' ') {
@@ -944,10 +1362,17 @@ sub_headers(sub_t *s, uint8_t *p, size_t n, double t)
         }
     }
 
+    if (o_ws && !accept) {
+        n_http_err++;
+        sub_close(s, 1);
+        return;
+    }
+
     free(s->hdr);
     s->hdr = NULL;
 
     s->state = S_BODY;
+    s->wh_need = 2;
     n_connected++;
 
     /* the rest of this read is body: hl bytes of it were headers */
@@ -1077,6 +1502,13 @@ sub_event(int i, uint32_t ev)
         s->state = S_HEADERS;
         ep_mod(s->fd, EPOLLIN | EPOLLRDHUP, tag(TAG_SUB, i));
         return;
+    }
+
+    if (s->wout && (ev & EPOLLOUT)) {
+        ws_flush(s);
+        if (s->state == S_CLOSED) {
+            return;
+        }
     }
 
     if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
@@ -1346,11 +1778,13 @@ int
 main(int argc, char **argv)
 {
     int                  i, n, timeout, have_stream = 0;
+    const char          *hdrs;
     long                 next_sub = 0;
     double               t0, t_conn_done = 0, t_post0 = 0, t_post_end = 0;
     double               t_end = 0, d, dmin, a, b, c, phase_end;
     double               last_progress = 0;
-    uint64_t             due, missing = 0, expected = 0, k;
+    uint64_t             due, missing = 0, expected = 0, k, n_cl = 0;
+    double               cl_min = NAN, cl_max = NAN;
     struct rlimit        rl;
     struct epoll_event   evs[512];
     psnap_t              ps0[MAX_PIDS], ps1[MAX_PIDS], ps2[MAX_PIDS],
@@ -1392,6 +1826,8 @@ main(int argc, char **argv)
         else if (!strcmp(a1, "--ready-file")) { NEEDV;
                                                 o_ready_file = argv[i]; }
         else if (!strcmp(a1, "--json")) { o_json = 1; }
+        else if (!strcmp(a1, "--ws")) { o_ws = 1; }
+        else if (!strcmp(a1, "--no-pong")) { o_no_pong = 1; }
         else if (!strcmp(a1, "--quiet")) { o_quiet = 1; }
         else if (!strcmp(a1, "-h") || !strcmp(a1, "--help")) { usage(0); }
         else { fprintf(stderr, "sseload: unknown option %s\n", a1);
@@ -1402,7 +1838,8 @@ main(int argc, char **argv)
         || o_rate > 1e6 || o_duration < 0 || o_duration > 3600
         || o_connect_rate <= 0 || o_probes < 0 || o_probes > o_subs
         || o_ing_conns < 1 || o_ing_conns > ING_CONNS_MAX
-        || (o_rate > 0 && !o_have_ingest) || (o_have_probe && !o_probes))
+        || (o_rate > 0 && !o_have_ingest) || (o_have_probe && !o_probes)
+        || (o_no_pong && !o_ws))
     {
         usage(2);
     }
@@ -1476,14 +1913,17 @@ main(int argc, char **argv)
                             != (i + 1) * o_probes / o_subs);
     }
 
-    if (asprintf(&req_stream, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
-                 "Accept: text/event-stream\r\n\r\n",
-                 o_stream.path, o_stream.host, o_stream.port) < 0
+    hdrs = o_ws ? "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Key: " WS_KEY "\r\n"
+                : "Accept: text/event-stream\r\n";
+
+    if (asprintf(&req_stream, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n%s\r\n",
+                 o_stream.path, o_stream.host, o_stream.port, hdrs) < 0
         || (o_have_probe
             && asprintf(&req_probe, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
-                        "Accept: text/event-stream\r\n\r\n",
-                        o_probe_stream.path, o_probe_stream.host,
-                        o_probe_stream.port) < 0))
+                        "%s\r\n", o_probe_stream.path, o_probe_stream.host,
+                        o_probe_stream.port, hdrs) < 0))
     {
         die("out of memory");
     }
@@ -1691,6 +2131,17 @@ main(int argc, char **argv)
     for (i = 0; i < o_subs; i++) {
         sub_t  *s = &subs[i];
 
+        if (s->ready && s->state == S_CLOSED) {
+            d = s->t_closed - s->t_ready;       /* closed after ready */
+            if (n_cl == 0 || d < cl_min) {
+                cl_min = d;
+            }
+            if (n_cl == 0 || d > cl_max) {
+                cl_max = d;
+            }
+            n_cl++;
+        }
+
         if (!s->ready || s->state == S_CLOSED) {
             continue;
         }
@@ -1766,7 +2217,23 @@ main(int argc, char **argv)
                    o_npids, rss0, rss1, rss2, rss3);
             jnum("cpu_s_connect", cpu_conn, 0);
             jnum("cpu_s_post", cpu_post, 1);
-            printf("}}\n");
+            printf("},\"mode\":\"%s\",\"ever_ready\":%" PRIu64
+                   ",\"closed_after_ready\":%" PRIu64 ",",
+                   o_ws ? "ws" : "sse", n_ever_ready, n_cl);
+            jnum("closed_after_s_min", cl_min, 0);
+            jnum("closed_after_s_max", cl_max, 1);
+            if (o_ws) {
+                printf(",\"ws\":{\"pongs\":%" PRIu64 ",\"close_frames\":%"
+                       PRIu64 ",\"protocol_errors\":%" PRIu64
+                       ",\"delayed_writes\":%" PRIu64 ",\"close_codes\":{",
+                       n_pongs, n_ws_closes, n_ws_proto, n_ws_partial);
+                for (i = 0; i < WS_CODES && ws_code_n[i]; i++) {
+                    printf("%s\"%u\":%" PRIu64, i ? "," : "", ws_code[i],
+                           ws_code_n[i]);
+                }
+                printf("}}");
+            }
+            printf("}\n");
 
         } else {
             printf("subscribers:   %ld requested, %ld connected, %ld ready"
@@ -1791,6 +2258,16 @@ main(int argc, char **argv)
                    s50, s99, skew_n ? skew_max * 1000 : NAN);
             printf("timestamps:    %.0f%% from the kernel (SO_TIMESTAMPNS)\n",
                    kfrac * 100);
+            if (o_ws) {
+                printf("websocket:     %" PRIu64 " pings, %" PRIu64
+                       " pongs sent, %" PRIu64 " close frames (",
+                       n_pings, n_pongs, n_ws_closes);
+                for (i = 0; i < WS_CODES && ws_code_n[i]; i++) {
+                    printf("%s%u: %" PRIu64, i ? ", " : "", ws_code[i],
+                           ws_code_n[i]);
+                }
+                printf("), %" PRIu64 " protocol errors\n", n_ws_proto);
+            }
             if (o_npids) {
                 printf("server:        RSS %ld kB -> %ld kB connected -> "
                        "%ld kB settled -> %ld kB end; CPU %.2fs connecting,"
