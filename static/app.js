@@ -1,10 +1,14 @@
 /*
  * rtdash dashboard.  Plain JS, no build step.  Data arrives from the
- * module's SSE stream (event: snapshot / update, and event: close on a
- * graceful shutdown or reload; alert / anomaly / notice are handled but
- * not sent by the module yet) or from polling the stats endpoint, by the
- * transport the user chose (TRANSPORTS below: sse, poll; a new one such
- * as ws is one more entry there) and the stream falls back to polling.
+ * module's stream location, over WebSocket or Server-Sent Events (the
+ * same frames: snapshot / update, and close on a graceful shutdown or
+ * reload; alert / anomaly / notice are handled but not sent by the module
+ * yet), or from polling the stats endpoint, by the transport chosen
+ * (TRANSPORTS below: ws, sse, poll).  "auto", the default, tries
+ * WebSocket, falls back to SSE when the WebSocket does not open, and a
+ * stream that keeps failing falls back to polling (while it is retried).
+ * The choice is the hash's transport= (the user's), else config.json's
+ * "transport" (rtdash_dashboard transport=), else auto.
  *
  * Libraries, all pinned in static/package.json and embedded in the
  * module: Chart.js, chartjs-plugin-zoom (with hammerjs for touch) for
@@ -12,7 +16,7 @@
  * and for the alert / anomaly / notice markers.
  *
  * The view, tool, window, transport and zoomed range live in the URL
- * hash (#view=history&tool=X&window=1800&transport=sse&zoom=T0-T1): a
+ * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1): a
  * pasted link opens the same view, and back / forward move between
  * views (each user change of view, tool, window or transport is a
  * history entry; a zoom replaces the current one).
@@ -66,7 +70,7 @@
     };
 
     var state = {
-        cfg: { stream: 'stream', stats: 'stats', warn: 15, crit: 30, title: 'rtdash' },
+        cfg: { stream: 'stream', stats: 'stats', warn: 15, crit: 30, title: 'rtdash', transport: 'auto' },
         tool: '',
         window: 1800,
         gen: 0,
@@ -86,12 +90,20 @@
         markers: [],            /* { t, kind, level, text, tool }, newest first */
         alerts: new Map(),      /* rule \0 tool -> firing alert */
         view: 'overview',
-        transport: 'sse',
+        transport: 'auto',      /* the choice in force: explicit, else config's */
+        explicitTransport: '',  /* the hash's / user's choice, '' for none */
         zoom: null,             /* { t0, t1 }: minutes shown when zoomed */
         tables: {}              /* chart name -> table view shown */
     };
 
-    var conn = { es: null, attempts: 0, timer: null, pollTimer: null, polling: false, st: 'connecting' };
+    /*
+     * active: the transport running ('ws', 'sse' or 'poll'); startedFor:
+     * the choice it was started for; wsWorked: a WebSocket delivered a
+     * frame on this page (then auto no longer falls back to SSE when it
+     * fails, it reconnects like SSE does); autoSse: auto fell back to SSE.
+     */
+    var conn = { es: null, ws: null, attempts: 0, timer: null, pollTimer: null, polling: false, st: 'connecting',
+                 active: '', startedFor: '', wsWorked: false, autoSse: false, wsAwait: false, wsTimer: null };
     /* paused: frames still arrive (and are counted) but are not applied */
     var pause = { on: false, waiting: 0 };
     var charts = {};
@@ -706,36 +718,67 @@
 
     /* ------------------------------------------------------------ network */
 
+    /* the badge: the state, and which transport is live */
     function setConn(st, title) {
         conn.st = st;
         var c = $('conn');
+        var via = conn.active && TRANSPORTS[conn.active] ? TRANSPORTS[conn.active].label : '';
         c.setAttribute('data-state', st);
-        var text = { live: 'live', reconnecting: 'reconnecting', polling: 'polling', connecting: 'connecting' }[st] || st;
+        c.setAttribute('data-transport', st === 'polling' ? 'poll' : conn.active || '');
+        var text = { live: 'live' + (via ? ' · ' + via : ''), reconnecting: 'reconnecting', polling: 'polling',
+                     connecting: 'connecting' }[st] || st;
         c.querySelector('.conn-text').textContent = text;
-        c.title = title || (st === 'live' ? 'Streaming updates (Server-Sent Events)'
-            : st === 'polling' ? (state.transport === 'poll' ? 'Polling the stats every 2 s (chosen transport)'
-                : 'Stream unavailable: polling every 2 s, still retrying the stream')
+        c.title = title || (st === 'live' ? 'Streaming updates (' + (conn.active === 'ws' ? 'WebSocket' : 'Server-Sent Events') + ')'
+            : st === 'polling' ? (conn.active === 'poll' ? 'Polling the stats every 2 s (chosen transport)'
+                : 'Stream (' + via + ') unavailable: polling every 2 s, still retrying the stream')
+            : st === 'connecting' ? 'Connecting' + (via ? ' (' + via + ')' : '')
             : 'Stream lost: reconnecting with backoff');
     }
 
     /*
      * Transports: start() begins delivering frames for the current
      * selection (from scratch: a snapshot or a full poll), stop() ends
-     * it.  sse falls back to polling by itself; a ws transport would be
-     * one more entry with the same two functions, calling frameIn().
+     * it.  ws and sse fall back to polling by themselves (and auto's ws
+     * to sse); each calls frameIn() with its frames.  label: the badge's.
      */
     var TRANSPORTS = {
-        sse: { start: function () { openStream(); }, stop: closeStream },
+        ws: { label: 'WebSocket', start: function () { openWs(); }, stop: closeWs },
+        sse: { label: 'SSE', start: function () { openStream(); }, stop: closeStream },
         poll: {
+            label: 'polling',
             start: function () { setConn('polling'); startPolling(); },
             stop: stopPolling
         }
     };
+    /* what can be chosen (selector, hash, config.json) */
+    var CHOICES = ['auto', 'ws', 'sse', 'poll'];
+
+    function validChoice(v) { return CHOICES.indexOf(v) >= 0; }
+
+    function effectiveTransport() {
+        return state.explicitTransport || (validChoice(state.cfg.transport) ? state.cfg.transport : 'auto');
+    }
 
     function startTransport() {
         Object.keys(TRANSPORTS).forEach(function (k) { TRANSPORTS[k].stop(); });
         conn.attempts = 0;
-        (TRANSPORTS[state.transport] || TRANSPORTS.sse).start();
+        conn.startedFor = state.transport;
+        var t = state.transport, was = conn.active;
+        if (t === 'auto') t = conn.autoSse ? 'sse' : 'ws';
+        if (!TRANSPORTS[t]) t = 'ws';
+        conn.active = t;
+        if (t !== 'poll' && (conn.st !== 'live' || was !== t)) setConn('connecting');
+        TRANSPORTS[t].start();
+    }
+
+    /*
+     * The same transport, a new selection (or a resume): an open
+     * WebSocket is told with a subscribe command, answered with a fresh
+     * snapshot; anything else starts again.
+     */
+    function restartTransport() {
+        if (conn.startedFor === state.transport && conn.active === 'ws' && wsSubscribe()) return;
+        startTransport();
     }
 
     function closeStream() {
@@ -755,11 +798,31 @@
         apply();
     }
 
+    function selectedTools() { return state.tool ? [state.tool] : []; }
+
     /* lastId: resume the same selection from there (last_event_id=, as a
      * new EventSource sends no Last-Event-ID) */
     function streamUrl(lastId) {
-        return url(state.cfg.stream, { tool: state.tool ? [state.tool] : [], window: state.window, events: MAX_ROWS,
+        return url(state.cfg.stream, { tool: selectedTools(), window: state.window, events: MAX_ROWS,
                                        last_event_id: lastId });
+    }
+
+    /* the same URL, resolved against the page, as ws: or wss: */
+    function wsUrl(lastId) {
+        var u = new URL(streamUrl(lastId));
+        u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+        return u.toString();
+    }
+
+    /* the server closed the stream (shutdown or reload): reconnect soon,
+     * resuming from the last data frame's id; before any data frame it
+     * is a failed connection */
+    function serverClosed(seenId, reopen) {
+        if (!seenId) { streamFailed(); return; }
+        if (!conn.polling) setConn('reconnecting', 'The server closed the stream (shutdown or reload): reconnecting');
+        clearTimeout(conn.timer);
+        conn.timer = setTimeout(function () { reopen(seenId); },
+                                CLOSE_DELAY_MIN + Math.round(Math.random() * CLOSE_DELAY_SPREAD));
     }
 
     function openStream(lastId) {
@@ -793,13 +856,7 @@
             if (es !== conn.es) return;
             es.close();
             conn.es = null;
-            /* a stream that closes before any data frame: not a reload
-             * to ride through at once, but a failure, with backoff */
-            if (!seenId) { streamFailed(); return; }
-            if (!conn.polling) setConn('reconnecting', 'The server closed the stream (shutdown or reload): reconnecting');
-            clearTimeout(conn.timer);
-            conn.timer = setTimeout(function () { openStream(seenId); },
-                                    CLOSE_DELAY_MIN + Math.round(Math.random() * CLOSE_DELAY_SPREAD));
+            serverClosed(seenId, openStream);
         });
         es.onerror = function () {
             if (es !== conn.es) return;
@@ -809,8 +866,148 @@
         };
     }
 
+    /* ------------------------------------------------------------ WebSocket */
+
+    /* the page's own heartbeat: a ping command after WS_IDLE_MS without
+     * a message, and a connection silent for WS_DEAD_MS is taken for
+     * dead (the server pings every heartbeat, which the browser answers
+     * without telling the page) */
+    var WS_IDLE_MS = 20000;
+    var WS_DEAD_MS = 50000;
+
+    function closeWs() {
+        clearTimeout(conn.timer);
+        conn.timer = null;
+        clearInterval(conn.wsTimer);
+        conn.wsTimer = null;
+        conn.wsAwait = false;
+        if (conn.ws) {
+            var ws = conn.ws;
+            conn.ws = null;
+            try { ws.close(1000); } catch (e) { /* not open yet */ }
+        }
+    }
+
+    function wsSend(obj) {
+        var ws = conn.ws;
+        if (!ws || ws.readyState !== 1) return false;
+        try { ws.send(JSON.stringify(obj)); return true; } catch (e) { return false; }
+    }
+
+    /* a new selection on the open WebSocket; false if there is none to
+     * tell (then the caller reconnects) */
+    function wsSubscribe() {
+        if (!conn.ws || conn.ws.readyState !== 1 || !conn.ws.rtdashFrames) return false;
+        if (!wsSend({ type: 'subscribe', tool: selectedTools(), window: state.window, events: MAX_ROWS })) return false;
+        /* what arrives until its snapshot is of the old selection */
+        conn.wsAwait = true;
+        return true;
+    }
+
+    function sameTools(a) {
+        var want = selectedTools();
+        return !Array.isArray(a) || (a.length === want.length && a.every(function (x, i) { return x === want[i]; }));
+    }
+
+    function openWs(lastId) {
+        closeWs();
+        var ws;
+        try {
+            if (typeof WebSocket === 'undefined') throw new Error('no WebSocket');
+            ws = new WebSocket(wsUrl(typeof lastId === 'string' ? lastId : ''));
+        } catch (e) {
+            wsFailed(false);
+            return;
+        }
+        var seenId = '';
+        var lastMsg = Date.now();
+        ws.rtdashFrames = 0;
+        conn.ws = ws;
+        ws.onopen = function () {
+            if (ws !== conn.ws) return;
+            lastMsg = Date.now();
+            clearInterval(conn.wsTimer);
+            conn.wsTimer = setInterval(function () {
+                if (ws !== conn.ws) return;
+                var idle = Date.now() - lastMsg;
+                if (idle >= WS_DEAD_MS) { dropWs(ws); wsFailed(true); }
+                else if (idle >= WS_IDLE_MS) wsSend({ type: 'ping' });
+            }, WS_IDLE_MS / 2);
+        };
+        ws.onmessage = function (m) {
+            if (ws !== conn.ws) return;
+            lastMsg = Date.now();
+            var msg;
+            try { msg = JSON.parse(m.data); } catch (e) { return; }
+            if (!msg || typeof msg !== 'object') return;
+            var d = msg.data && typeof msg.data === 'object' ? msg.data : {};
+            var ev = msg.event;
+            if (ev === 'snapshot' || ev === 'update') {
+                if (typeof msg.id === 'number' || (typeof msg.id === 'string' && /^\d+$/.test(msg.id))) seenId = String(msg.id);
+                ws.rtdashFrames++;
+                conn.wsWorked = true;
+                streamOk();
+                if (conn.wsAwait) {
+                    /* the answer to a subscribe is the snapshot of the
+                     * new selection: drop the old one's frames */
+                    if (ev !== 'snapshot' || !sameTools(d.tool)) return;
+                    conn.wsAwait = false;
+                }
+                frameIn(ev === 'snapshot' ? function () { applySnapshot(d); } : function () { applyUpdate(d); });
+            } else if (ev === 'alert') {
+                addAlert(d);
+            } else if (ev === 'anomaly') {
+                addAnomaly(d);
+            } else if (ev === 'notice') {
+                addNotice(d, 'notice');
+            } else if (ev === 'close') {
+                dropWs(ws);
+                serverClosed(seenId, openWs);
+            } else if (ev === 'error' && conn.wsAwait) {
+                /* a subscribe that could not be run: start afresh */
+                startTransport();
+            }
+        };
+        ws.onerror = function () { /* onclose follows */ };
+        ws.onclose = function () {
+            if (ws !== conn.ws) return;
+            var frames = ws.rtdashFrames;
+            dropWs(ws);
+            wsFailed(frames > 0);
+        };
+    }
+
+    function dropWs(ws) {
+        if (ws === conn.ws) {
+            conn.ws = null;
+            clearInterval(conn.wsTimer);
+            conn.wsTimer = null;
+            conn.wsAwait = false;
+        }
+        try { ws.close(1000); } catch (e) { /* closed already */ }
+    }
+
+    /*
+     * opened: the WebSocket delivered frames before it closed.  auto
+     * falls back to SSE when a WebSocket fails to open (or closes before
+     * its first frame) and none has worked on this page: a proxy that
+     * does not pass the upgrade, say.  Otherwise it is a stream failure
+     * like SSE's: backoff, then polling while it is retried.
+     */
+    function wsFailed(opened) {
+        if (conn.active !== 'ws') return;
+        if (!opened && state.transport === 'auto' && !conn.wsWorked) {
+            conn.autoSse = true;
+            conn.active = 'sse';
+            conn.attempts = 0;
+            openStream();
+            return;
+        }
+        streamFailed();
+    }
+
     function streamOk() {
-        if (state.transport !== 'sse') return;
+        if (conn.active !== 'sse' && conn.active !== 'ws') return;
         if (conn.st === 'live' && !conn.polling) return;
         conn.attempts = 0;
         stopPolling();
@@ -818,7 +1015,8 @@
     }
 
     function streamFailed() {
-        if (state.transport !== 'sse') return;
+        var kind = conn.active;
+        if (kind !== 'sse' && kind !== 'ws') return;
         conn.attempts++;
         var delay = Math.min(BACKOFF_MAX, BACKOFF_MIN * Math.pow(2, conn.attempts - 1));
         delay = Math.round(delay * (0.85 + Math.random() * 0.3));
@@ -829,7 +1027,10 @@
             setConn('reconnecting');
         }
         clearTimeout(conn.timer);
-        conn.timer = setTimeout(openStream, delay);
+        conn.timer = setTimeout(function () {
+            if (conn.active !== kind) return;
+            if (kind === 'ws') openWs(); else openStream();
+        }, delay);
     }
 
     function startPolling() {
@@ -969,8 +1170,8 @@
             state.minutes = new Map();
             renderHistory();
         }
-        startTransport();
-        if (conn.polling && state.transport === 'sse') pollOnce();
+        restartTransport();
+        if (conn.polling && conn.active !== 'poll') pollOnce();
         loadHistory();
     }
 
@@ -997,11 +1198,17 @@
         selectionChanged(true, how);
     }
 
+    /* the user's choice (the selector): it wins over config.json's */
     function selectTransport(name, how) {
-        if (!Object.prototype.hasOwnProperty.call(TRANSPORTS, name) || name === state.transport) return;
+        if (!validChoice(name) || (name === state.transport && name === state.explicitTransport)) return;
+        var changed = name !== state.transport;
+        state.explicitTransport = name;
         state.transport = name;
         $('transport').value = name;
-        selectionChanged(false, how);
+        /* an explicit choice tries WebSocket again */
+        conn.autoSse = false;
+        if (changed) selectionChanged(false, how);
+        else writeHash(how);
     }
 
     function selectView(v, how) {
@@ -1020,12 +1227,12 @@
 
     function parseHash() {
         var h = new URLSearchParams(location.hash.replace(/^#/, ''));
-        var o = { view: 'overview', tool: '', window: 1800, transport: 'sse', zoom: null };
+        var o = { view: 'overview', tool: '', window: 1800, transport: '', zoom: null };
         if (VIEWS.indexOf(h.get('view')) >= 0) o.view = h.get('view');
         var w = parseInt(h.get('window'), 10);
         if (WINDOWS.indexOf(w) >= 0) o.window = w;
         if (h.get('tool')) o.tool = h.get('tool');
-        if (Object.prototype.hasOwnProperty.call(TRANSPORTS, h.get('transport'))) o.transport = h.get('transport');
+        if (validChoice(h.get('transport'))) o.transport = h.get('transport');
         var z = /^(\d{1,12})-(\d{1,12})$/.exec(h.get('zoom') || '');
         if (z && Number(z[2]) > Number(z[1])) o.zoom = { t0: Number(z[1]) - Number(z[1]) % 60, t1: Number(z[2]) - Number(z[2]) % 60 };
         return o;
@@ -1035,7 +1242,8 @@
         var o = parseHash();
         state.view = o.view;
         state.window = o.window;
-        state.transport = o.transport;
+        state.explicitTransport = o.transport;
+        state.transport = effectiveTransport();
         state.zoom = o.zoom;
         if (o.tool) { state.tool = o.tool; knowTools([o.tool]); }
     }
@@ -1045,7 +1253,9 @@
         h.set('view', state.view);
         if (state.tool) h.set('tool', state.tool);
         h.set('window', String(state.window));
-        h.set('transport', state.transport);
+        /* only a choice made (a link's or the user's): without one,
+         * config.json's default applies, also to a link copied now */
+        if (state.explicitTransport) h.set('transport', state.explicitTransport);
         if (state.zoom) h.set('zoom', state.zoom.t0 + '-' + state.zoom.t1);
         return '#' + h.toString();
     }
@@ -1065,11 +1275,13 @@
     function hashNavigated() {
         var o = parseHash();
         if (o.view !== state.view) selectView(o.view, null);
-        var sel = o.tool !== state.tool || o.window !== state.window || o.transport !== state.transport;
+        var sel = o.tool !== state.tool || o.window !== state.window || o.transport !== state.explicitTransport;
         if (sel) {
             state.window = o.window;
-            state.transport = o.transport;
-            $('transport').value = o.transport;
+            if (o.transport !== state.explicitTransport) conn.autoSse = false;
+            state.explicitTransport = o.transport;
+            state.transport = effectiveTransport();
+            $('transport').value = state.transport;
             if (o.tool !== '' && state.allTools.indexOf(o.tool) < 0) knowTools([o.tool]);
             selectTool(o.tool, 'none');
         }
@@ -1104,7 +1316,7 @@
              * where a resume would carry only the current minute and the
              * last 2 s.  Polling fetches everything anyway.
              */
-            if (!quiet) startTransport();
+            if (!quiet) restartTransport();
         }
         renderPause();
         renderFooter();
@@ -1986,6 +2198,11 @@
             ['warn', 'crit'].forEach(function (k) {
                 if (typeof cfg[k] === 'number' && isFinite(cfg[k])) state.cfg[k] = cfg[k];
             });
+            /* rtdash_dashboard transport=: the default, unless the link
+             * or the user chose one */
+            if (validChoice(cfg.transport)) state.cfg.transport = cfg.transport;
+            state.transport = effectiveTransport();
+            $('transport').value = state.transport;
             $('title').textContent = state.cfg.title;
             renderAlerts();
             refreshOverview();

@@ -88,9 +88,17 @@ test('rtdash dashboard in Chromium', { timeout: 180000 }, async (t) => {
         consoleErrors.push(text + ' @ ' + (m.location().url || ''));
     });
     page.on('pageerror', (e) => consoleErrors.push('pageerror: ' + e.message));
+    const wsOrigin = origin.replace(/^http/, 'ws');
     page.on('request', (r) => {
         const u = r.url();
         if (!u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin) foreign.push(u);
+    });
+    /* the page's WebSockets (auto, the default, streams over one): where
+     * they go, and the commands the page sends */
+    const wsSent = [];
+    page.on('websocket', (ws) => {
+        if (new URL(ws.url()).origin !== wsOrigin) foreign.push(ws.url());
+        ws.on('framesent', (f) => { try { wsSent.push(JSON.parse(f.payload)); } catch (e) { wsSent.push(f.payload); } });
     });
 
     const tool = `rtdash-test-${RUN}`;
@@ -152,13 +160,23 @@ test('rtdash dashboard in Chromium', { timeout: 180000 }, async (t) => {
                 const u = new URL(r.url());
                 return u.pathname.endsWith('/stats') && u.searchParams.get('tool') === tool;
             }, { timeout: 5000 });
-            const streamReq = page.waitForRequest((r) => {
+            /* the stream follows: a new SSE request, or over WebSocket a
+             * subscribe command on the open connection */
+            let streamReq = false;
+            const onReq = (r) => {
                 const u = new URL(r.url());
-                return u.pathname.endsWith('/stream') && u.searchParams.getAll('tool').includes(tool);
-            }, { timeout: 5000 });
+                if (u.pathname.endsWith('/stream') && u.searchParams.getAll('tool').includes(tool)) streamReq = true;
+            };
+            page.on('request', onReq);
+            const sentBefore = wsSent.length;
             await page.selectOption('[data-testid="tool-select"]', tool);
             assert.equal((await statsResp).status(), 200);
-            await streamReq;
+            const end = Date.now() + 5000;
+            const subscribed = () => wsSent.slice(sentBefore).some((c) => c && c.type === 'subscribe' &&
+                Array.isArray(c.tool) && c.tool.includes(tool));
+            while (!streamReq && !subscribed() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+            page.off('request', onReq);
+            assert.ok(streamReq || subscribed(), 'the stream follows the selected tool');
 
             const winResp = page.waitForResponse((r) => {
                 const u = new URL(r.url());

@@ -23,12 +23,27 @@
  *
  * Like the module, the stream starts with `retry: 2000` and resumes from
  * Last-Event-ID (or last_event_id=) with an update of what was missed.
+ *
+ * WebSocket: the stream location also takes an upgrade (the `ws`
+ * library's server, pinned in static/package.json, on this server's
+ * upgrade event) and speaks the module's messages, {"event", "id",
+ * "data"} with the SSE frame's data, and its commands (subscribe,
+ * snapshot, ping; anything else gets an error message).  The hooks above
+ * apply to WebSocket subscribers too (close: the close message, then the
+ * connection is held open and silent).  POST /__mock/stream {"ws": false}
+ * (or createServer({ websocket: false })) refuses the upgrade with 400,
+ * as a proxy that does not pass WebSocket might; streamRequests entries
+ * carry transport 'sse' or 'ws', and wsCommands lists the commands
+ * received ({ at, cmd }).  GET config.json's "transport" is
+ * opts.transport (default "auto"), or what POST /__mock/config
+ * {"transport": …} set.
  */
 
 const http = require('http');
 const fs = require('fs');
 const path = require('path');
 const { URL } = require('url');
+const { createRequire } = require('module');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const STATIC = path.join(ROOT, 'static');
@@ -276,12 +291,25 @@ function parseBody(text) {
     return out;
 }
 
+function loadWs() {
+    try {
+        return createRequire(path.join(STATIC, 'package.json'))('ws');
+    } catch (e) {
+        throw new Error('the ws library is not installed: run `npm ci --prefix static`');
+    }
+}
+
 function createServer(opts = {}) {
     const store = new Store();
     const subscribers = new Set();
     const held = new Set();             /* sent "event: close", kept open */
     const streamRequests = [];
+    const wsCommands = [];
     let streamDown = false;
+    let wsAllowed = opts.websocket !== false;
+    let cfgTransport = opts.transport || 'auto';
+    const { WebSocketServer } = loadWs();
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     const warn = opts.warn || 15, crit = opts.crit || 30;
 
     function json(res, status, obj, extra = {}) {
@@ -301,14 +329,13 @@ function createServer(opts = {}) {
         res.end(data);
     }
 
-    function selected(q) {
-        const names = q.getAll('tool');
+    function selected(names) {
         if (!names.length) return { tools: [...store.tools.values()], names: [] };
         return { tools: names.map((n) => store.tools.get(n)).filter(Boolean), names };
     }
 
     function snapshot(sub) {
-        const { tools } = selected(sub.q);
+        const { tools } = selected(sub.names);
         return { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
                  tools: tools.map((t) => store.toolObj(t)), tool: sub.names, window: sub.window,
                  minutes: store.minutes(tools, sub.window), seconds: store.seconds(tools, 60),
@@ -316,7 +343,7 @@ function createServer(opts = {}) {
     }
 
     function update(sub) {
-        const { tools } = selected(sub.q);
+        const { tools } = selected(sub.names);
         const changed = tools.filter((t) => store.activeRecently(t, sub.lastTime));
         const frame = { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
                         tools: changed.map((t) => store.toolObj(t)), seconds: store.seconds(tools, 2),
@@ -324,24 +351,84 @@ function createServer(opts = {}) {
         return frame;
     }
 
+    /* one frame (or message) to one subscriber, SSE or WebSocket */
+    function write(sub, name, obj, withId = true) {
+        if (sub.ws) {
+            const m = { event: name, data: obj };
+            if (withId) m.id = store.seq;
+            if (sub.ws.readyState === 1) sub.ws.send(JSON.stringify(m));
+        } else {
+            sub.res.write((withId ? `id: ${store.seq}\n` : '') + `event: ${name}\ndata: ${JSON.stringify(obj)}\n\n`);
+        }
+    }
+
+    function drop(sub) {
+        if (sub.ws) sub.ws.terminate(); else sub.res.destroy();
+    }
+
     function send(sub, name, obj) {
-        sub.res.write(`id: ${store.seq}\nevent: ${name}\ndata: ${JSON.stringify(obj)}\n\n`);
+        write(sub, name, obj);
         sub.lastSeq = store.seq;
         sub.lastTime = Math.floor(nowSec());
         sub.lastFrame = Date.now();
         sub.frames++;
-        if (sub.maxFrames && sub.frames >= sub.maxFrames) { sub.res.end(); subscribers.delete(sub); }
+        if (sub.maxFrames && sub.frames >= sub.maxFrames) {
+            if (sub.ws) sub.ws.close(1000); else sub.res.end();
+            subscribers.delete(sub);
+        }
+    }
+
+    function newSub(q, extra) {
+        const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
+        return { names: q.getAll('tool'), window,
+                 events: Math.min(200, parseInt(q.get('events') || '50', 10) || 50),
+                 maxFrames: parseInt(q.get('frames') || '0', 10) || 0,
+                 lastSeq: 0, lastTime: 0, lastFrame: 0, lastWrite: Date.now(), frames: 0, ...extra };
+    }
+
+    /* the first frame: a resume's update of what was missed (the module
+     * falls back to a snapshot when that is no longer in its rings), or
+     * a snapshot */
+    function firstFrame(sub, lei) {
+        if (typeof lei === 'string' && /^\d+$/.test(lei) && Number(lei) <= store.seq) {
+            sub.lastSeq = Number(lei);
+            sub.lastTime = 0;
+            send(sub, 'update', update(sub));
+        } else {
+            send(sub, 'snapshot', snapshot(sub));
+        }
+        if (!sub.maxFrames || sub.frames < sub.maxFrames) subscribers.add(sub);
+    }
+
+    /* a WebSocket command, as the module answers it */
+    function command(sub, text) {
+        let c;
+        try { c = JSON.parse(text); } catch (_) { c = null; }
+        wsCommands.push({ at: Date.now(), cmd: c });
+        if (!c || typeof c !== 'object' || Array.isArray(c)) return write(sub, 'error', { error: 'invalid JSON' }, false);
+        if (c.type === 'ping') return write(sub, 'pong', {});
+        if (c.type === 'snapshot' || c.type === 'request_metrics') return send(sub, 'snapshot', snapshot(sub));
+        if (c.type === 'subscribe') {
+            if (c.tool !== undefined) sub.names = (Array.isArray(c.tool) ? c.tool : [c.tool]).map(String);
+            if (typeof c.window === 'number') sub.window = Math.min(RETENTION, Math.max(60, Math.floor(c.window)));
+            if (typeof c.events === 'number') sub.events = Math.min(200, Math.max(0, Math.floor(c.events)));
+            return send(sub, 'snapshot', snapshot(sub));
+        }
+        return write(sub, 'error', { error: 'unknown command', type: String(c.type) }, false);
     }
 
     const ticker = setInterval(() => {
         const now = Date.now();
         for (const sub of subscribers) {
-            const { tools } = selected(sub.q);
+            const { tools } = selected(sub.names);
             const changed = store.seq !== sub.lastSeq;
             const busy = tools.some((t) => store.activeRecently(t, Math.floor(nowSec()) - 60));
             const quiet = now - sub.lastFrame >= 1000;
             if ((changed && quiet) || (busy && quiet)) send(sub, 'update', update(sub));
-            else if (now - sub.lastWrite >= 15000) { sub.res.write(': ping\n\n'); sub.lastWrite = now; }
+            else if (now - sub.lastWrite >= 15000) {
+                if (sub.ws) sub.ws.ping(); else sub.res.write(': ping\n\n');
+                sub.lastWrite = now;
+            }
         }
     }, 50);
 
@@ -359,26 +446,39 @@ function createServer(opts = {}) {
                 let o = {};
                 try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
                 if (o.down !== undefined) streamDown = !!o.down;
-                if (streamDown) for (const s of subscribers) { s.res.destroy(); subscribers.delete(s); }
+                if (o.ws !== undefined) wsAllowed = !!o.ws;
+                if (streamDown) for (const s of subscribers) { drop(s); subscribers.delete(s); }
                 let sent = 0;
                 if (typeof o.event === 'string' && /^[a-z]+$/.test(o.event)) {
                     /* an alert / anomaly / notice frame, as the module
                      * will send them: id is the zone's sequence */
                     for (const s of subscribers) {
-                        s.res.write(`id: ${store.seq}\nevent: ${o.event}\ndata: ${JSON.stringify(o.data || {})}\n\n`);
+                        write(s, o.event, o.data || {});
                         sent++;
                     }
                 }
                 let closed = 0;
                 if (o.close) {
                     for (const s of subscribers) {
-                        s.res.write('event: close\ndata: {"reason":"shutdown"}\n\n');
+                        write(s, 'close', { reason: 'shutdown' }, false);
                         subscribers.delete(s);
                         held.add(s);
                         closed++;
                     }
                 }
-                json(res, 200, { down: streamDown, closed, sent });
+                json(res, 200, { down: streamDown, ws: wsAllowed, closed, sent });
+            });
+            return;
+        }
+
+        if (p === '/__mock/config' && req.method === 'POST') {
+            let b = '';
+            req.on('data', (c) => { b += c; });
+            req.on('end', () => {
+                let o = {};
+                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+                if (typeof o.transport === 'string') cfgTransport = o.transport;
+                json(res, 200, { transport: cfgTransport });
             });
             return;
         }
@@ -426,26 +526,14 @@ function createServer(opts = {}) {
 
         if (p === '/rtdash/stream') {
             const lei = req.headers['last-event-id'] !== undefined ? req.headers['last-event-id'] : q.get('last_event_id');
-            streamRequests.push({ at: Date.now(), url: req.url, lastEventId: lei === null ? undefined : lei });
+            streamRequests.push({ at: Date.now(), url: req.url, transport: 'sse',
+                                  lastEventId: lei === null ? undefined : lei });
             if (streamDown) return json(res, 503, { error: 'stream down (mock)' });
-            const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
-            const sub = { res, q, names: q.getAll('tool'), window,
-                          events: Math.min(200, parseInt(q.get('events') || '50', 10) || 50),
-                          maxFrames: parseInt(q.get('frames') || '0', 10) || 0,
-                          lastSeq: 0, lastTime: 0, lastFrame: 0, lastWrite: Date.now(), frames: 0 };
+            const sub = newSub(q, { res });
             res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache',
                                  'X-Accel-Buffering': 'no' });
             res.write('retry: 2000\n');
-            if (typeof lei === 'string' && /^\d+$/.test(lei) && Number(lei) <= store.seq) {
-                /* a resume: what was missed (the module falls back to a
-                 * snapshot when that is no longer in its rings) */
-                sub.lastSeq = Number(lei);
-                sub.lastTime = 0;
-                send(sub, 'update', update(sub));
-            } else {
-                send(sub, 'snapshot', snapshot(sub));
-            }
-            if (!sub.maxFrames || sub.frames < sub.maxFrames) subscribers.add(sub);
+            firstFrame(sub, lei);
             req.on('close', () => { subscribers.delete(sub); held.delete(sub); });
             return;
         }
@@ -460,13 +548,37 @@ function createServer(opts = {}) {
             return asset(res, VENDOR[p.slice('/rtdash/'.length)], 'application/javascript; charset=utf-8', true);
         }
         if (p === '/rtdash/config.json') {
-            return json(res, 200, { stream: 'stream', stats: 'stats', warn, crit, title: 'rtdash' });
+            return json(res, 200, { stream: 'stream', stats: 'stats', transport: cfgTransport, warn, crit, title: 'rtdash' });
         }
         json(res, 404, { error: 'not found' });
     });
 
+    server.on('upgrade', (req, socket, head) => {
+        const u = new URL(req.url, 'http://x');
+        const refuse = (status, text, body) => {
+            socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\n` +
+                       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        };
+        if (u.pathname !== '/rtdash/stream') return refuse(404, 'Not Found', '{"error":"not found"}');
+        const lei = u.searchParams.get('last_event_id');
+        streamRequests.push({ at: Date.now(), url: req.url, transport: 'ws', refused: !wsAllowed || streamDown,
+                              lastEventId: lei === null ? undefined : lei });
+        if (!wsAllowed) return refuse(400, 'Bad Request', '{"error":"WebSocket refused (mock)"}');
+        if (streamDown) return refuse(503, 'Service Unavailable', '{"error":"stream down (mock)"}');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+            const sub = newSub(u.searchParams, { ws });
+            ws.on('message', (data, isBinary) => {
+                if (isBinary) return ws.close(1003);
+                command(sub, data.toString('utf8'));
+            });
+            ws.on('close', () => { subscribers.delete(sub); held.delete(sub); });
+            ws.on('error', () => { /* closed */ });
+            firstFrame(sub, lei === null ? undefined : lei);
+        });
+    });
+
     return {
-        server, store, streamRequests,
+        server, store, streamRequests, wsCommands,
         openStreams() { return { live: subscribers.size, held: held.size }; },
         listen(port = 0, host = '127.0.0.1') {
             return new Promise((resolve) => server.listen(port, host, () => {
@@ -475,8 +587,9 @@ function createServer(opts = {}) {
         },
         close() {
             clearInterval(ticker);
-            for (const s of subscribers) s.res.destroy();
-            for (const s of held) s.res.destroy();
+            for (const s of subscribers) drop(s);
+            for (const s of held) drop(s);
+            wss.close();
             subscribers.clear();
             held.clear();
             server.closeAllConnections && server.closeAllConnections();

@@ -1,10 +1,12 @@
 'use strict';
 /*
  * The dashboard on "event: close" (what nginx sends every open stream on a
- * graceful shutdown or reload, see t/045-stream-shutdown.t): it must close
- * its EventSource itself, show "reconnecting" (not the polling/error
- * state) and open a new stream at once, resuming from the last event id,
- * without waiting for the browser's error-and-retry path.
+ * graceful shutdown or reload, see t/045-stream-shutdown.t; over
+ * WebSocket the close message): it must close its EventSource (or
+ * WebSocket) itself, show "reconnecting" (not the polling/error state)
+ * and open a new stream at once over the same transport, resuming from
+ * the last event id, without waiting for the browser's error-and-retry
+ * path.  Run once for each of sse and ws.
  *
  *   node --test t/browser/stream-close.test.js
  *
@@ -53,7 +55,8 @@ async function post(url, obj) {
     return body;
 }
 
-test('dashboard reconnects by itself on event: close', { timeout: 60000 }, async (t) => {
+for (const transport of ['sse', 'ws'])
+test(`dashboard reconnects by itself on event: close (${transport})`, { timeout: 60000 }, async (t) => {
     if (!fs.existsSync(CHROMIUM)) {
         throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM=)`);
     }
@@ -86,9 +89,10 @@ test('dashboard reconnects by itself on event: close', { timeout: 60000 }, async
 
         await post(base + '/ingest', [{ tool: 'close-a', type: 'borrow', user: 'u1', id: 'c1' },
                                       { tool: 'close-a', type: 'borrow', user: 'u2', id: 'c2' }]);
-        await page.goto(base + '/rtdash/', { waitUntil: 'load' });
-        await page.waitForSelector('[data-testid="conn"][data-state="live"]', { timeout: 10000 });
+        await page.goto(base + '/rtdash/#transport=' + transport, { waitUntil: 'load' });
+        await page.waitForSelector(`[data-testid="conn"][data-state="live"][data-transport="${transport}"]`, { timeout: 10000 });
         assert.equal(mock.streamRequests.length, 1);
+        assert.equal(mock.streamRequests[0].transport, transport);
         assert.equal(mock.streamRequests[0].lastEventId, undefined, 'a first connection does not resume');
 
         /* an event after the snapshot: the id to resume from is an update's */
@@ -107,6 +111,7 @@ test('dashboard reconnects by itself on event: close', { timeout: 60000 }, async
         t.diagnostic(`reconnected ${took} ms after event: close`);
         assert.ok(took < RECONNECT_BOUND_MS, `reconnect took ${took} ms`);
         assert.equal(again.lastEventId, lastId, 'the new stream resumes from the last event id');
+        assert.equal(again.transport, transport, 'over the same transport');
         const u0 = new URL(mock.streamRequests[0].url, base), u1 = new URL(again.url, base);
         u1.searchParams.delete('last_event_id');
         assert.equal(u1.search, u0.search, 'same selection as before');
