@@ -124,6 +124,12 @@ test-asan: setup
 	@$(MAKE) -s $(BUILD)/asan/ngx_http_rtdash_module.so
 	@RTDASH_MODULE=$(BUILD)/asan/ngx_http_rtdash_module.so \
 	    RTDASH_ASAN=1 scripts/run-tests t
+	@# the WebSocket protocol corpus, commands and a 1,000-client quit
+	@# against the same build (nginx through run-tests' ASan wrapper)
+	@NGINX_BIN=$(BUILD)/wrap/nginx \
+	    RTDASH_MODULE=$(BUILD)/asan/ngx_http_rtdash_module.so \
+	    scripts/live-tests t/live/websocket.test.js
+	@scripts/check-sanitizers
 
 test-valgrind: setup
 	@$(MAKE) -s all
