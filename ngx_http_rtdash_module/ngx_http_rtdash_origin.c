@@ -46,7 +46,8 @@ ngx_http_rtdash_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_http_rtdash_origin_valid(&value[i]) != NGX_OK) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid origin \"%V\" in \"%V\", expected "
-                               "scheme://host[:port], \"*\" or \"null\"",
+                               "http://host[:port], https://host[:port], "
+                               "\"*\" or \"null\"",
                                &value[i], &cmd->name);
             return NGX_CONF_ERROR;
         }
