@@ -57,6 +57,11 @@ typedef struct {
 
 
 static void ngx_http_rtdash_dump_timer(ngx_event_t *ev);
+static ngx_int_t ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx,
+    ngx_fd_t fd, u_char *copy, ngx_queue_t *q,
+    ngx_http_rtdash_dump_header_t *h);
+static const char *ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
+    ngx_http_rtdash_dump_header_t *h, off_t offset);
 static ngx_int_t ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf,
     size_t size, off_t offset);
 static const char *ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
@@ -172,12 +177,10 @@ ngx_int_t
 ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 {
     u_char                          *copy, *tmp;
-    off_t                            offset;
     ngx_fd_t                         fd;
     ngx_err_t                        err;
     ngx_uint_t                       n;
     ngx_queue_t                     *q;
-    ngx_http_rtdash_node_t          *node;
     ngx_http_rtdash_dump_header_t    h;
 
     tmp = ngx_alloc(ctx->dump.len + NGX_INT64_LEN + 8, log);
@@ -248,47 +251,13 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto write_failed;
     }
 
-    offset = sizeof(ngx_http_rtdash_dump_header_t) + NGX_HTTP_RTDASH_KEY_LEN;
-    n = 0;
-
-    /* tools are never freed once in the queue: walk it lock by lock */
-
-    for ( ;; ) {
-        ngx_shmtx_lock(&ctx->shpool->mutex);
-
-        if (q == ngx_queue_sentinel(&ctx->sh->tools)) {
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
-            break;
-        }
-
-        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        ngx_memcpy(copy, node, ctx->layout.node_size);
-        q = ngx_queue_next(q);
-
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-
-        node = (ngx_http_rtdash_node_t *) copy;
-        ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
-        ngx_memzero(&node->queue, sizeof(ngx_queue_t));
-
-        if (node->seq > h.seq) {
-            h.seq = node->seq;
-        }
-
-        ngx_crc32_update(&h.crc, copy, ctx->layout.node_size);
-
-        if (pwrite(fd, copy, ctx->layout.node_size, offset)
-            != (ssize_t) ctx->layout.node_size)
-        {
-            goto write_failed;
-        }
-
-        offset += ctx->layout.node_size;
-        n++;
+    if (ngx_http_rtdash_dump_tools(ctx, fd, copy, q, &h) != NGX_OK) {
+        goto write_failed;
     }
 
+    n = h.ntools;
+
     ngx_crc32_final(h.crc);
-    h.ntools = n;
 
     if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h)
         || fsync(fd) == -1)
@@ -337,6 +306,84 @@ failed:
     }
 
     return NGX_ERROR;
+}
+
+
+/*
+ * Every tool from q on, one copied under the lock at a time, after the
+ * header and the key; h gets the count, the checksum and the newest seq.
+ * Tools are never freed once in the queue: the walk goes on lock by lock.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
+    u_char *copy, ngx_queue_t *q, ngx_http_rtdash_dump_header_t *h)
+{
+    off_t                    offset;
+    ngx_http_rtdash_node_t  *node;
+
+    offset = sizeof(ngx_http_rtdash_dump_header_t) + NGX_HTTP_RTDASH_KEY_LEN;
+    h->ntools = 0;
+
+    for ( ;; ) {
+        ngx_shmtx_lock(&ctx->shpool->mutex);
+
+        if (q == ngx_queue_sentinel(&ctx->sh->tools)) {
+            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            return NGX_OK;
+        }
+
+        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
+        ngx_memcpy(copy, node, ctx->layout.node_size);
+        q = ngx_queue_next(q);
+
+        ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+        node = (ngx_http_rtdash_node_t *) copy;
+        ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
+        ngx_memzero(&node->queue, sizeof(ngx_queue_t));
+
+        if (node->seq > h->seq) {
+            h->seq = node->seq;
+        }
+
+        ngx_crc32_update(&h->crc, copy, ctx->layout.node_size);
+
+        if (pwrite(fd, copy, ctx->layout.node_size, offset)
+            != (ssize_t) ctx->layout.node_size)
+        {
+            return NGX_ERROR;
+        }
+
+        offset += ctx->layout.node_size;
+        h->ntools++;
+    }
+}
+
+
+static const char *
+ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
+    ngx_http_rtdash_dump_header_t *h, off_t offset)
+{
+    uint32_t    crc;
+    ngx_uint_t  i;
+
+    ngx_crc32_init(crc);
+
+    for (i = 0; i < h->ntools; i++) {
+        if (ngx_http_rtdash_dump_read(fd, record, h->node_size, offset)
+            != NGX_OK)
+        {
+            return "it cannot be read";
+        }
+
+        ngx_crc32_update(&crc, record, h->node_size);
+        offset += h->node_size;
+    }
+
+    ngx_crc32_final(crc);
+
+    return (crc == h->crc) ? NULL : "its checksum does not match";
 }
 
 
@@ -521,7 +568,6 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     u_char                          buf[NGX_HTTP_RTDASH_DUMP_WHY_LEN];
     u_char                          key[NGX_HTTP_RTDASH_KEY_LEN];
     off_t                           offset, start;
-    uint32_t                        crc;
     ngx_fd_t                        fd;
     ngx_uint_t                      i;
     const char                     *why;
@@ -580,25 +626,8 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
     /* first the checksum of everything, then the tools */
 
-    ngx_crc32_init(crc);
-    offset = start;
-
-    for (i = 0; i < h.ntools; i++) {
-        if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
-            != NGX_OK)
-        {
-            why = "it cannot be read";
-            goto done;
-        }
-
-        ngx_crc32_update(&crc, record, h.node_size);
-        offset += h.node_size;
-    }
-
-    ngx_crc32_final(crc);
-
-    if (crc != h.crc) {
-        why = "its checksum does not match";
+    why = ngx_http_rtdash_dump_verify(fd, record, &h, start);
+    if (why) {
         goto done;
     }
 

@@ -127,6 +127,9 @@ typedef struct {
 } ngx_http_rtdash_stream_args_t;
 
 
+static ngx_http_rtdash_sub_t *ngx_http_rtdash_sub_join(ngx_http_request_t *r,
+    ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args,
+    ngx_uint_t websocket);
 static ngx_int_t ngx_http_rtdash_stream_args(ngx_http_request_t *r,
     ngx_http_rtdash_stream_t *st, ngx_http_rtdash_stream_args_t *args,
     ngx_int_t *rc);
@@ -170,6 +173,8 @@ static void ngx_http_rtdash_ws_end(ngx_http_rtdash_sub_t *sub,
     ngx_uint_t code);
 static void ngx_http_rtdash_ws_linger(ngx_http_rtdash_sub_t *sub);
 static void ngx_http_rtdash_ws_drain(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_conn_drop(ngx_http_rtdash_sub_t *sub,
+    ngx_int_t rc);
 static void ngx_http_rtdash_sub_reply(ngx_http_rtdash_sub_t *sub,
     ngx_http_rtdash_frame_t *frame);
 static void ngx_http_rtdash_sub_replies_free(ngx_http_rtdash_sub_t *sub);
@@ -237,10 +242,8 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
     ngx_uint_t                      websocket;
-    ngx_pool_cleanup_t             *cln;
     ngx_http_rtdash_sub_t          *sub;
     ngx_http_rtdash_stream_t       *st;
-    ngx_http_core_loc_conf_t       *clcf;
     ngx_http_rtdash_loc_conf_t     *lcf;
     ngx_http_rtdash_stream_args_t   args;
 
@@ -293,62 +296,10 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
         return (rc == NGX_DONE) ? NGX_OK : rc;
     }
 
-    /*
-     * In the connection's pool, it outlives the request (see the top);
-     * allocated once the request is known good, so that bad requests on
-     * a keep-alive connection do not pile subscribers up there.
-     */
-
-    sub = ngx_pcalloc(r->connection->pool, sizeof(ngx_http_rtdash_sub_t));
+    sub = ngx_http_rtdash_sub_join(r, st, &args, websocket);
     if (sub == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    sub->window = args.window;
-    sub->max_frames = args.frames;
-
-    if (websocket) {
-        sub->websocket = 1;
-        sub->ws = ngx_pcalloc(r->connection->pool,
-                              sizeof(ngx_http_rtdash_ws_in_t));
-        if (sub->ws == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        sub->ws->need = 2;
-        sub->ws->max = lcf->max_message;
-    }
-
-    /* the cleanup first: once in a group, the subscriber must leave it */
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sub->group = ngx_http_rtdash_group_get(st, &args.tools, args.events,
-                                           websocket);
-    if (sub->group == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    sub->request = r;
-    sub->connection = r->connection;
-    sub->cleanup = cln;
-    sub->stream = st;
-    sub->out.buf = &sub->buf;
-    sub->out.next = NULL;
-
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-    sub->send_timeout = clcf->send_timeout;
-
-    ngx_queue_insert_tail(&sub->group->subs, &sub->queue);
-    sub->group->nsubs++;
-    st->nclients++;
-    st->nws += websocket;
-
-    cln->handler = ngx_http_rtdash_stream_cleanup;
-    cln->data = sub;
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "rtdash stream: %s subscriber joins, %ui in its group, "
@@ -390,6 +341,79 @@ ngx_http_rtdash_stream_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/*
+ * A new subscriber in the group of its filter.  In the connection's pool,
+ * it outlives the request (see the top); made once the request is known
+ * good, so that bad requests on a keep-alive connection do not pile
+ * subscribers up there.
+ */
+
+static ngx_http_rtdash_sub_t *
+ngx_http_rtdash_sub_join(ngx_http_request_t *r, ngx_http_rtdash_stream_t *st,
+    ngx_http_rtdash_stream_args_t *args, ngx_uint_t websocket)
+{
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_rtdash_sub_t       *sub;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_rtdash_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
+
+    sub = ngx_pcalloc(r->connection->pool, sizeof(ngx_http_rtdash_sub_t));
+    if (sub == NULL) {
+        return NULL;
+    }
+
+    sub->window = args->window;
+    sub->max_frames = args->frames;
+
+    if (websocket) {
+        sub->websocket = 1;
+        sub->ws = ngx_pcalloc(r->connection->pool,
+                              sizeof(ngx_http_rtdash_ws_in_t));
+        if (sub->ws == NULL) {
+            return NULL;
+        }
+
+        sub->ws->need = 2;
+        sub->ws->max = lcf->max_message;
+    }
+
+    /* the cleanup first: once in a group, the subscriber must leave it */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    sub->group = ngx_http_rtdash_group_get(st, &args->tools, args->events,
+                                           websocket);
+    if (sub->group == NULL) {
+        return NULL;
+    }
+
+    sub->request = r;
+    sub->connection = r->connection;
+    sub->cleanup = cln;
+    sub->stream = st;
+    sub->out.buf = &sub->buf;
+    sub->out.next = NULL;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+    sub->send_timeout = clcf->send_timeout;
+
+    ngx_queue_insert_tail(&sub->group->subs, &sub->queue);
+    sub->group->nsubs++;
+    st->nclients++;
+    st->nws += websocket;
+
+    cln->handler = ngx_http_rtdash_stream_cleanup;
+    cln->data = sub;
+
+    return sub;
 }
 
 
@@ -1525,8 +1549,6 @@ ngx_http_rtdash_conn_write(ngx_event_t *wev)
 static void
 ngx_http_rtdash_conn_read(ngx_event_t *rev)
 {
-    u_char                  buf[256];
-    ssize_t                 n;
     ngx_connection_t       *c;
     ngx_http_rtdash_sub_t  *sub;
 
@@ -1549,6 +1571,24 @@ ngx_http_rtdash_conn_read(ngx_event_t *rev)
         return;
     }
 
+    ngx_http_rtdash_conn_drop(sub, NGX_ERROR);
+}
+
+
+/*
+ * What the client sends is read and dropped; at its end the subscriber
+ * is closed with rc (NGX_ERROR: the connection counts as failed).
+ */
+
+static void
+ngx_http_rtdash_conn_drop(ngx_http_rtdash_sub_t *sub, ngx_int_t rc)
+{
+    u_char             buf[256];
+    ssize_t            n;
+    ngx_connection_t  *c;
+
+    c = sub->connection;
+
     for ( ;; ) {
         n = c->recv(c, buf, sizeof(buf));
 
@@ -1557,13 +1597,13 @@ ngx_http_rtdash_conn_read(ngx_event_t *rev)
         }
 
         if (n == 0 || n == NGX_ERROR) {
-            c->error = 1;
-            ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+            c->error = (rc == NGX_ERROR);
+            ngx_http_rtdash_sub_close(sub, rc);
             return;
         }
     }
 
-    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_http_rtdash_sub_close(sub, NGX_ERROR);
     }
 }
@@ -1992,31 +2032,10 @@ ngx_http_rtdash_ws_linger(ngx_http_rtdash_sub_t *sub)
 static void
 ngx_http_rtdash_ws_drain(ngx_http_rtdash_sub_t *sub)
 {
-    u_char             buf[512];
-    ssize_t            n;
-    ngx_connection_t  *c;
-
-    c = sub->connection;
-
-    if (c->read->timedout) {
+    if (sub->connection->read->timedout) {
         ngx_http_rtdash_sub_close(sub, NGX_OK);
         return;
     }
 
-    for ( ;; ) {
-        n = c->recv(c, buf, sizeof(buf));
-
-        if (n == NGX_AGAIN) {
-            break;
-        }
-
-        if (n == 0 || n == NGX_ERROR) {
-            ngx_http_rtdash_sub_close(sub, NGX_OK);
-            return;
-        }
-    }
-
-    if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
-        ngx_http_rtdash_sub_close(sub, NGX_ERROR);
-    }
+    ngx_http_rtdash_conn_drop(sub, NGX_OK);
 }
