@@ -29,9 +29,97 @@ typedef struct {
     "base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
 
+static void ngx_http_rtdash_dashboard_find(ngx_conf_t *cf,
+    ngx_http_rtdash_place_t *dash, ngx_uint_t kind, ngx_str_t *url);
 static ngx_int_t ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ngx_http_rtdash_loc_conf_t *lcf);
 static ngx_uint_t ngx_http_rtdash_accepts_gzip(ngx_http_request_t *r);
+
+
+/*
+ * postconfiguration: a dashboard without stream= (stats=) points to the
+ * rtdash_stream (rtdash_stats) location of its zone in its server when
+ * there is exactly one, by its absolute URI; else to the relative
+ * default "stream" ("stats").
+ */
+
+ngx_int_t
+ngx_http_rtdash_dashboard_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                    i;
+    ngx_http_rtdash_place_t      *pl;
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+    pl = rmcf->places.elts;
+
+    for (i = 0; i < rmcf->places.nelts; i++) {
+        if (pl[i].lcf->kind != NGX_HTTP_RTDASH_DASHBOARD) {
+            continue;
+        }
+
+        if (!pl[i].lcf->stream_set) {
+            ngx_http_rtdash_dashboard_find(cf, &pl[i],
+                                           NGX_HTTP_RTDASH_STREAM,
+                                           &pl[i].lcf->stream_url);
+        }
+
+        if (!pl[i].lcf->stats_set) {
+            ngx_http_rtdash_dashboard_find(cf, &pl[i], NGX_HTTP_RTDASH_STATS,
+                                           &pl[i].lcf->stats_url);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtdash_dashboard_find(ngx_conf_t *cf, ngx_http_rtdash_place_t *dash,
+    ngx_uint_t kind, ngx_str_t *url)
+{
+    ngx_uint_t                    i, n;
+    ngx_http_rtdash_place_t      *pl, *found;
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+    pl = rmcf->places.elts;
+
+    n = 0;
+    found = NULL;
+
+    for (i = 0; i < rmcf->places.nelts; i++) {
+        if (pl[i].lcf->kind != kind || pl[i].cscf != dash->cscf
+            || pl[i].lcf->zone != dash->lcf->zone)
+        {
+            continue;
+        }
+
+        n++;
+        found = &pl[i];
+    }
+
+    /* a regex or a named location has no URI to give */
+
+    if (n != 1 || found->clcf->named
+#if (NGX_PCRE)
+        || found->clcf->regex
+#endif
+       )
+    {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, cf->log, 0,
+                       "rtdash dashboard \"%V\": %ui locations of kind %ui, "
+                       "the relative default is kept", &dash->clcf->name, n,
+                       kind);
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cf->log, 0,
+                   "rtdash dashboard \"%V\": points to \"%V\"",
+                   &dash->clcf->name, &found->clcf->name);
+
+    *url = found->clcf->name;
+}
 
 
 ngx_int_t

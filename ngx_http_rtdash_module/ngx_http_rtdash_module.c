@@ -18,8 +18,12 @@ static ngx_int_t ngx_http_rtdash_init_process(ngx_cycle_t *cycle);
 static void ngx_http_rtdash_exit_master(ngx_cycle_t *cycle);
 static char *ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_rtdash_dashboard_param(ngx_conf_t *cf,
+    ngx_command_t *cmd, ngx_http_rtdash_loc_conf_t *lcf, ngx_str_t *v);
 static char *ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static ngx_int_t ngx_http_rtdash_place(ngx_conf_t *cf,
+    ngx_http_rtdash_loc_conf_t *lcf);
 static ngx_int_t ngx_http_rtdash_zone_params(ngx_conf_t *cf,
     ngx_http_rtdash_ctx_t *ctx);
 static ngx_int_t ngx_http_rtdash_zone_privacy(ngx_conf_t *cf,
@@ -45,6 +49,13 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_rtdash_zone,
       0,
+      0,
+      NULL },
+
+    { ngx_string("rtdash_system"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_system,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
 
@@ -160,12 +171,18 @@ ngx_module_t  ngx_http_rtdash_module = {
 };
 
 
-/* the ingest body filter and the log-phase handler of rtdash_log */
+/*
+ * The ingest body filter, the log-phase handler of rtdash_log, the zones
+ * of rtdash_system, the dashboards' stream and stats.
+ */
 
 static ngx_int_t
 ngx_http_rtdash_init(ngx_conf_t *cf)
 {
-    if (ngx_http_rtdash_ingest_init(cf) != NGX_OK) {
+    if (ngx_http_rtdash_ingest_init(cf) != NGX_OK
+        || ngx_http_rtdash_system_init(cf) != NGX_OK
+        || ngx_http_rtdash_dashboard_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -188,6 +205,12 @@ ngx_http_rtdash_create_main_conf(ngx_conf_t *cf)
         != NGX_OK
         || ngx_array_init(&rmcf->zones, cf->pool, 2,
                           sizeof(ngx_http_rtdash_ctx_t *))
+           != NGX_OK
+        || ngx_array_init(&rmcf->systems, cf->pool, 1,
+                          sizeof(ngx_http_rtdash_system_t *))
+           != NGX_OK
+        || ngx_array_init(&rmcf->places, cf->pool, 4,
+                          sizeof(ngx_http_rtdash_place_t))
            != NGX_OK)
     {
         return NULL;
@@ -215,6 +238,8 @@ ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf)
      *     conf->stream = NULL;
      *     conf->stream_url = { 0, NULL };
      *     conf->stats_url = { 0, NULL };
+     *     conf->stream_set = 0;
+     *     conf->stats_set = 0;
      */
 
     conf->max_events = NGX_CONF_UNSET_UINT;
@@ -294,6 +319,7 @@ ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
 {
     ngx_uint_t                     i;
     ngx_http_rtdash_ctx_t        **ctxp;
+    ngx_http_rtdash_system_t     **sysp;
     ngx_http_rtdash_loc_conf_t   **lcfp;
     ngx_http_rtdash_main_conf_t   *rmcf;
 
@@ -316,6 +342,14 @@ ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
         if (ctxp[i]->dump.len
             && ngx_http_rtdash_dump_init_process(cycle, ctxp[i]) != NGX_OK)
         {
+            return NGX_ERROR;
+        }
+    }
+
+    sysp = rmcf->systems.elts;
+
+    for (i = 0; i < rmcf->systems.nelts; i++) {
+        if (ngx_http_rtdash_system_init_process(cycle, sysp[i]) != NGX_OK) {
             return NGX_ERROR;
         }
     }
@@ -686,13 +720,85 @@ ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
 }
 
 
+/* stream=, stats=, transport=, warn=, crit= of rtdash_dashboard */
+
+static ngx_int_t
+ngx_http_rtdash_dashboard_param(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_rtdash_loc_conf_t *lcf, ngx_str_t *v)
+{
+    ngx_int_t  n;
+    ngx_str_t  s;
+
+    if (ngx_strncmp(v->data, "stream=", 7) == 0 && v->len > 7) {
+        lcf->stream_url.data = v->data + 7;
+        lcf->stream_url.len = v->len - 7;
+        lcf->stream_set = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "stats=", 6) == 0 && v->len > 6) {
+        lcf->stats_url.data = v->data + 6;
+        lcf->stats_url.len = v->len - 6;
+        lcf->stats_set = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "transport=", 10) == 0) {
+        s.data = v->data + 10;
+        s.len = v->len - 10;
+
+        for (n = 0; ngx_http_rtdash_transports[n].len; n++) {
+            if (ngx_http_rtdash_transports[n].len == s.len
+                && ngx_strncmp(ngx_http_rtdash_transports[n].data,
+                               s.data, s.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (ngx_http_rtdash_transports[n].len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\" in \"%V\", expected "
+                               "transport=auto, sse or ws", v,
+                               &cmd->name);
+            return NGX_ERROR;
+        }
+
+        lcf->transport = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "warn=", 5) == 0) {
+        n = ngx_atoi(v->data + 5, v->len - 5);
+        if (n == NGX_ERROR || n > 100) {
+            return NGX_DECLINED;
+        }
+
+        lcf->warn = n;
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "crit=", 5) == 0) {
+        n = ngx_atoi(v->data + 5, v->len - 5);
+        if (n == NGX_ERROR || n > 100) {
+            return NGX_DECLINED;
+        }
+
+        lcf->crit = n;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static char *
 ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_rtdash_loc_conf_t *lcf = conf;
 
     ngx_int_t                     n;
-    ngx_str_t                    *value, s;
+    ngx_str_t                    *value;
     ngx_uint_t                    i;
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_rtdash_loc_conf_t  **lcfp;
@@ -730,71 +836,28 @@ ngx_http_rtdash_location(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             goto invalid;
         }
 
-        if (ngx_strncmp(value[i].data, "stream=", 7) == 0
-            && value[i].len > 7)
-        {
-            lcf->stream_url.data = value[i].data + 7;
-            lcf->stream_url.len = value[i].len - 7;
+        switch (ngx_http_rtdash_dashboard_param(cf, cmd, lcf, &value[i])) {
+
+        case NGX_OK:
             continue;
+
+        case NGX_DECLINED:
+            goto invalid;
+
+        default:
+            return NGX_CONF_ERROR;
         }
-
-        if (ngx_strncmp(value[i].data, "stats=", 6) == 0
-            && value[i].len > 6)
-        {
-            lcf->stats_url.data = value[i].data + 6;
-            lcf->stats_url.len = value[i].len - 6;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "transport=", 10) == 0) {
-            s.data = value[i].data + 10;
-            s.len = value[i].len - 10;
-
-            for (n = 0; ngx_http_rtdash_transports[n].len; n++) {
-                if (ngx_http_rtdash_transports[n].len == s.len
-                    && ngx_strncmp(ngx_http_rtdash_transports[n].data,
-                                   s.data, s.len) == 0)
-                {
-                    break;
-                }
-            }
-
-            if (ngx_http_rtdash_transports[n].len == 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\" in \"%V\", expected "
-                                   "transport=auto, sse or ws", &value[i],
-                                   &cmd->name);
-                return NGX_CONF_ERROR;
-            }
-
-            lcf->transport = n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "warn=", 5) == 0) {
-            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
-            if (n == NGX_ERROR || n > 100) {
-                goto invalid;
-            }
-
-            lcf->warn = n;
-            continue;
-        }
-
-        if (ngx_strncmp(value[i].data, "crit=", 5) == 0) {
-            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
-            if (n == NGX_ERROR || n > 100) {
-                goto invalid;
-            }
-
-            lcf->crit = n;
-            continue;
-        }
-
-        goto invalid;
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if ((lcf->kind == NGX_HTTP_RTDASH_STATS
+         || lcf->kind == NGX_HTTP_RTDASH_STREAM
+         || lcf->kind == NGX_HTTP_RTDASH_DASHBOARD)
+        && ngx_http_rtdash_place(cf, lcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     switch (lcf->kind) {
 
@@ -835,4 +898,27 @@ invalid:
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid parameter \"%V\"", &value[i]);
     return NGX_CONF_ERROR;
+}
+
+
+/* where a stats, stream or dashboard location is, for config.json */
+
+static ngx_int_t
+ngx_http_rtdash_place(ngx_conf_t *cf, ngx_http_rtdash_loc_conf_t *lcf)
+{
+    ngx_http_rtdash_place_t      *pl;
+    ngx_http_rtdash_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+
+    pl = ngx_array_push(&rmcf->places);
+    if (pl == NULL) {
+        return NGX_ERROR;
+    }
+
+    pl->lcf = lcf;
+    pl->clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    pl->cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+
+    return NGX_OK;
 }

@@ -318,6 +318,7 @@ typedef enum {
 
 typedef struct ngx_http_rtdash_stream_s  ngx_http_rtdash_stream_t;
 typedef struct ngx_http_rtdash_log_s     ngx_http_rtdash_log_t;
+typedef struct ngx_http_rtdash_system_s  ngx_http_rtdash_system_t;
 
 
 /* a worker's memory for the arrays of one ingest request, reused */
@@ -330,6 +331,8 @@ typedef struct {
 typedef struct {
     ngx_array_t                 streams;      /* loc confs of rtdash_stream */
     ngx_array_t                 zones;        /* ctx of every rtdash_zone */
+    ngx_array_t                 systems;      /* rtdash_system of a zone */
+    ngx_array_t                 places;       /* ngx_http_rtdash_place_t */
     ngx_http_rtdash_arena_t     arena;
 } ngx_http_rtdash_main_conf_t;
 
@@ -351,7 +354,17 @@ typedef struct {
     ngx_uint_t                  crit;
     ngx_array_t                *logs;          /* rtdash_log entries */
     ngx_array_t                *origins;       /* rtdash_allow_origin */
+    unsigned                    stream_set:1;  /* stream= given */
+    unsigned                    stats_set:1;   /* stats= given */
 } ngx_http_rtdash_loc_conf_t;
+
+
+/* a stats, stream or dashboard location, and its server (config.json) */
+typedef struct {
+    ngx_http_rtdash_loc_conf_t  *lcf;
+    ngx_http_core_loc_conf_t    *clcf;
+    ngx_http_core_srv_conf_t    *cscf;
+} ngx_http_rtdash_place_t;
 
 
 /* output: a chain of buffers growing in the request's pool */
@@ -564,10 +577,18 @@ ngx_int_t ngx_http_rtdash_log_init(ngx_conf_t *cf);
 char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* producers: rtdash_system */
+char *ngx_http_rtdash_system(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_rtdash_system_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtdash_system_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_system_t *sys);
+
 /* readers: stats, prometheus, dashboard */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_dashboard_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_rtdash_dashboard_init(ngx_conf_t *cf);
 
 /* origins: cross-site refusal, CORS */
 char *ngx_http_rtdash_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
