@@ -62,6 +62,8 @@ typedef struct {
 
     /* WebSocket: the reader, replies waiting for the frame being sent */
     ngx_http_rtdash_ws_in_t     *ws;
+    u_char                      *early;       /* frames behind the headers */
+    size_t                       nearly;
     ngx_http_rtdash_frame_t     *replies;
     ngx_uint_t                   nreplies;
     ngx_msec_t                   ping_sent;   /* 0: none unanswered */
@@ -167,6 +169,8 @@ static void ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub,
     uint64_t since);
 static void ngx_http_rtdash_ws_request_read(ngx_http_request_t *r);
 static void ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub);
+static void ngx_http_rtdash_ws_feed(ngx_http_rtdash_sub_t *sub, u_char *buf,
+    size_t n);
 static void ngx_http_rtdash_ws_event(ngx_http_rtdash_sub_t *sub,
     ngx_http_rtdash_ws_event_t *ev);
 static void ngx_http_rtdash_ws_end(ngx_http_rtdash_sub_t *sub,
@@ -380,6 +384,19 @@ ngx_http_rtdash_sub_join(ngx_http_request_t *r, ngx_http_rtdash_stream_t *st,
 
         sub->ws->need = 2;
         sub->ws->max = lcf->max_message;
+
+        /* a client that did not wait for the 101: its first frames */
+
+        if (r->header_in && r->header_in->last > r->header_in->pos) {
+            sub->nearly = r->header_in->last - r->header_in->pos;
+            sub->early = ngx_pnalloc(r->connection->pool, sub->nearly);
+            if (sub->early == NULL) {
+                return NULL;
+            }
+
+            ngx_memcpy(sub->early, r->header_in->pos, sub->nearly);
+            r->header_in->pos = r->header_in->last;
+        }
     }
 
     /* the cleanup first: once in a group, the subscriber must leave it */
@@ -1041,6 +1058,11 @@ ngx_http_rtdash_sub_snapshot(ngx_http_rtdash_sub_t *sub, uint64_t since)
     sub->snapshot = 0;
     sub->connected = 1;
 
+    if (sub->early) {
+        /* no read event will tell of what was read with the headers */
+        ngx_post_event(sub->connection->read, &ngx_posted_events);
+    }
+
     (void) ngx_http_rtdash_sub_send(sub, frame, 1);
 
     ngx_http_rtdash_frame_release(frame);
@@ -1319,6 +1341,13 @@ ngx_http_rtdash_sub_finish(ngx_http_rtdash_sub_t *sub)
     rc = ngx_http_send_special(r, NGX_HTTP_LAST);
 
     r->write_event_handler = ngx_http_request_empty_handler;
+
+    if (sub->reading) {
+        /* the finalization may free the connection: its reader does it */
+        sub->close_later = 1;
+        sub->close_rc = (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+        return;
+    }
 
     ngx_http_finalize_request(r, rc == NGX_ERROR ? NGX_ERROR : NGX_OK);
 }
@@ -1634,14 +1663,19 @@ ngx_http_rtdash_ws_request_read(ngx_http_request_t *r)
 static void
 ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub)
 {
-    u_char                      *p, buf[4096];
-    ssize_t                      n;
-    ngx_int_t                    rc;
-    ngx_connection_t            *c;
-    ngx_http_rtdash_ws_event_t   ev;
+    u_char            *p, buf[4096];
+    ssize_t            n;
+    ngx_connection_t  *c;
 
     c = sub->connection;
     sub->reading = 1;
+
+    if (sub->early) {
+        /* frames that came with the handshake, read with its headers */
+        p = sub->early;
+        sub->early = NULL;
+        ngx_http_rtdash_ws_feed(sub, p, sub->nearly);
+    }
 
     while (!sub->done) {
         n = c->recv(c, buf, sizeof(buf));
@@ -1656,27 +1690,7 @@ ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub)
             break;
         }
 
-        p = buf;
-
-        while (p < buf + n && !sub->done) {
-            rc = ngx_http_rtdash_ws_read(sub->ws, &p, buf + n, &ev);
-
-            if (rc == NGX_AGAIN) {
-                break;
-            }
-
-            if (rc == NGX_ERROR) {
-                ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                              "rtdash: WebSocket client broke the protocol: "
-                              "%s, closing with %ui", sub->ws->error,
-                              sub->ws->close_code);
-                ngx_http_rtdash_ws_end(sub, sub->ws->close_code);
-                break;
-            }
-
-            ngx_http_rtdash_ws_event(sub, &ev);
-            ngx_http_rtdash_ws_done(sub->ws);
-        }
+        ngx_http_rtdash_ws_feed(sub, buf, n);
     }
 
     sub->reading = 0;
@@ -1690,6 +1704,39 @@ ngx_http_rtdash_ws_input(ngx_http_rtdash_sub_t *sub)
 
     if (!sub->done && ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_http_rtdash_sub_close(sub, NGX_ERROR);
+    }
+}
+
+
+/* the frames in n bytes, one event at a time, until the subscriber ends */
+
+static void
+ngx_http_rtdash_ws_feed(ngx_http_rtdash_sub_t *sub, u_char *buf, size_t n)
+{
+    u_char                      *p;
+    ngx_int_t                    rc;
+    ngx_http_rtdash_ws_event_t   ev;
+
+    p = buf;
+
+    while (p < buf + n && !sub->done) {
+        rc = ngx_http_rtdash_ws_read(sub->ws, &p, buf + n, &ev);
+
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_INFO, sub->connection->log, 0,
+                          "rtdash: WebSocket client broke the protocol: "
+                          "%s, closing with %ui", sub->ws->error,
+                          sub->ws->close_code);
+            ngx_http_rtdash_ws_end(sub, sub->ws->close_code);
+            return;
+        }
+
+        ngx_http_rtdash_ws_event(sub, &ev);
+        ngx_http_rtdash_ws_done(sub->ws);
     }
 }
 

@@ -133,3 +133,42 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 7: frames sent with the handshake, before the 101, are read; a request limit_conn keeps (not detached) closes cleanly from inside its reader
+--- http_config
+    rtdash_zone rt:8m retention=1h;
+    limit_conn_zone $binary_remote_addr zone=perip:1m;
+--- config
+    location = /stream {
+        limit_conn perip 10;
+        rtdash_stream rt;
+    }
+    location = /plain { rtdash_stream rt; }
+--- raw_request eval
+["GET /stream HTTP/1.1\r
+Host: localhost\r
+Upgrade: websocket\r
+Connection: Upgrade\r
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+Sec-WebSocket-Version: 13\r
+\r
+" . "\x81\x8f\x00\x00\x00\x00" . '{"type":"ping"}' . "\x88\x82\x00\x00\x00\x00\x03\xe8",
+"GET /plain HTTP/1.1\r
+Host: localhost\r
+Upgrade: websocket\r
+Connection: Upgrade\r
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r
+Sec-WebSocket-Version: 13\r
+\r
+" . "\x81\x8f\x00\x00\x00\x00" . '{"type":"ping"}' . "\x88\x82\x00\x00\x00\x00\x03\xe8"]
+--- error_code eval
+[101, 101]
+--- response_body_like eval
+['^\x81\x7e..\{"event":"snapshot",.*\}\}\x81\x21\{"event":"pong","id":0,"data":\{\}\}\x88\x02\x03\xe8$',
+ '^\x81\x7e..\{"event":"snapshot",.*\}\}\x81\x21\{"event":"pong","id":0,"data":\{\}\}\x88\x02\x03\xe8$']
+--- timeout: 3
+--- no_error_log
+[error]
+[alert]
