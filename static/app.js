@@ -107,6 +107,7 @@
     /* paused: frames still arrive (and are counted) but are not applied */
     var pause = { on: false, waiting: 0 };
     var charts = {};
+    var chartsOn = false;       /* Chart.js loaded: charts (and markers) exist */
     var overviewPending = false;
     var lastOverviewAt = 0;
 
@@ -239,9 +240,11 @@
         var b = $('theme');
         b.setAttribute('aria-pressed', theme === 'dark' ? 'true' : 'false');
         b.title = theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme';
+        themeCache = null;
         Object.keys(charts).forEach(function (k) { styleChart(charts[k]); charts[k].update('none'); });
         /* annotations carry theme colours */
-        if (charts.history) { renderLive(); renderHistory(); }
+        renderLive();
+        renderHistory();
     }
 
     function initTheme() {
@@ -260,11 +263,19 @@
         });
     }
 
+    /* read once per theme: getComputedStyle after a DOM write is a forced
+     * style recalculation, and the markers asked for it on every update */
+    var themeCache = null;
+
     function themeColors() {
+        var key = document.documentElement.getAttribute('data-theme') || '';
+        if (themeCache && themeCache.key === key) return themeCache.c;
         var cs = getComputedStyle(document.documentElement);
         function v(n) { return cs.getPropertyValue(n).trim(); }
-        return { text: v('--text'), muted: v('--muted'), border: v('--border'), panel: v('--panel'),
-                 panel2: v('--panel-2'), crit: v('--crit'), warn: v('--warn'), accent: v('--accent'), ok: v('--ok') };
+        var c = { text: v('--text'), muted: v('--muted'), border: v('--border'), panel: v('--panel'),
+                  panel2: v('--panel-2'), crit: v('--crit'), warn: v('--warn'), accent: v('--accent'), ok: v('--ok') };
+        themeCache = { key: key, c: c };
+        return c;
     }
 
     /* ------------------------------------------------------------ charts */
@@ -400,11 +411,37 @@
 
     function isFailureType(type) { return FAILURE_RE.test(type) || typeIndex(type) === FAILURE_INDEX; }
 
+    /*
+     * The charts are made after the first paint, one per task, so that
+     * neither the paint nor the page's input waits for them (their boxes
+     * have their final size already); each is drawn with the data as
+     * soon as it exists.
+     */
+    var CHART_ORDER = ['live', 'history', 'shares', 'util', 'pct'];
+    var CHART_MAKERS = {};
+
     function makeCharts() {
         Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
         Chart.defaults.font.size = 12;
+        var todo = CHART_ORDER.slice();
+        function next() {
+            var name = todo.shift();
+            if (!name) return;
+            charts[name] = CHART_MAKERS[name]();
+            styleChart(charts[name]);
+            watchChart(name);
+            want(name);
+            if (todo.length) setTimeout(next, 0);
+        }
+        afterPaint(next);
+    }
 
-        charts.live = new Chart($('chart-live'), {
+    function afterPaint(fn) {
+        requestAnimationFrame(function () { setTimeout(fn, 0); });
+    }
+
+    CHART_MAKERS.live = function () {
+        return new Chart($('chart-live'), {
             type: 'line',
             data: { labels: [], datasets: [] },
             options: baseOptions({
@@ -420,8 +457,10 @@
                 elements: { point: { radius: 0, hoverRadius: 4 }, line: { tension: 0.25, borderWidth: 2 } }
             })
         });
+    };
 
-        charts.history = new Chart($('chart-history'), {
+    CHART_MAKERS.history = function () {
+        return new Chart($('chart-history'), {
             type: 'bar',
             data: { labels: [], datasets: [] },
             options: baseOptions({
@@ -452,8 +491,10 @@
                 }
             })
         });
+    };
 
-        charts.shares = new Chart($('chart-shares'), {
+    CHART_MAKERS.shares = function () {
+        return new Chart($('chart-shares'), {
             type: 'line',
             data: {
                 labels: [],
@@ -477,8 +518,10 @@
                 }
             })
         });
+    };
 
-        charts.util = new Chart($('chart-util'), {
+    CHART_MAKERS.util = function () {
+        return new Chart($('chart-util'), {
             type: 'bar',
             data: {
                 labels: [],
@@ -501,8 +544,10 @@
                 }
             })
         });
+    };
 
-        charts.pct = new Chart($('chart-pct'), {
+    CHART_MAKERS.pct = function () {
+        return new Chart($('chart-pct'), {
             type: 'bar',
             data: {
                 labels: [],
@@ -523,9 +568,7 @@
                 }
             })
         });
-
-        Object.keys(charts).forEach(function (k) { styleChart(charts[k]); charts[k].update('none'); });
-    }
+    };
 
     function shortLabel(value) {
         var s = String(this.getLabelForValue(value));
@@ -587,6 +630,7 @@
 
     function setTypes(types) {
         if (!Array.isArray(types)) return;
+        state.typesKnown = true;
         var changed = types.length !== state.types.length ||
             types.some(function (t, i) { return state.types[i] !== t; });
         if (changed) state.types = types.slice();
@@ -1305,6 +1349,7 @@
         b.title = on ? 'Resume the live updates (catches up from the server)' : 'Stop the charts to read them; updates are counted meanwhile';
         document.documentElement.classList.toggle('paused', on);
         if (on) {
+            flushRenders();
             pause.waiting = 0;
             pause.seq = state.zone && typeof state.zone.seq === 'number' ? state.zone.seq : null;
         } else {
@@ -1362,7 +1407,7 @@
         state.notices.unshift(n);
         if (state.notices.length > 5) state.notices.length = 5;
         renderNotices();
-        if (!noMarker && charts.history) addMarker({ t: n.t, kind: kind, level: n.level, text: (n.tool ? n.tool + ': ' : '') + n.text, tool: n.tool });
+        if (!noMarker && chartsOn) addMarker({ t: n.t, kind: kind, level: n.level, text: (n.tool ? n.tool + ': ' : '') + n.text, tool: n.tool });
     }
 
     function addAnomaly(d) {
@@ -1573,14 +1618,115 @@
 
     /* ------------------------------------------------------------ render */
 
-    function renderAll() {
-        renderCards();
-        renderLive();
-        renderHistory();
-        renderUtil();
-        renderPct();
-        renderEvents();
-        renderFooter();
+    /*
+     * Rendering is batched per animation frame: a frame from the server
+     * (or a poll, a selection, the clock) only marks what it changed, and
+     * the next animation frame draws it, in this order, as many jobs as
+     * fit in FRAME_BUDGET_MS, the rest in the frames after, so that no
+     * frame (and no task) holds the main thread for long.  A hidden tab
+     * gets no animation frames: nothing is drawn until it is shown.
+     */
+    var JOB_ORDER = ['commit', 'cards', 'live', 'events', 'history', 'shares', 'util', 'pct', 'footer'];
+    var FRAME_BUDGET_MS = 8;
+    var dirty = {};
+    var jobCost = {};           /* name -> recent duration, ms (a moving average) */
+    var frameReq = 0;
+    var JOBS = {
+        commit: commitPending, cards: drawCards, live: drawLive, events: drawEvents, history: drawHistory,
+        shares: drawShares, util: drawUtil, pct: drawPct, footer: drawFooter
+    };
+
+    function want(name) {
+        dirty[name] = true;
+        if (!frameReq) frameReq = requestAnimationFrame(runJobs);
+    }
+
+    /* one job; its cost is remembered to plan the next frames */
+    function runJob(n) {
+        var t = performance.now();
+        dirty[n] = false;
+        JOBS[n]();
+        var d = performance.now() - t;
+        jobCost[n] = jobCost[n] === undefined ? d : jobCost[n] * 0.7 + d * 0.3;
+    }
+
+    /* the jobs that fit in the frame's budget (by what they cost the
+     * last times), at least one; the others wait for the next frame */
+    function runJobs() {
+        frameReq = 0;
+        var t0 = performance.now(), ran = 0;
+        for (var i = 0; i < JOB_ORDER.length; i++) {
+            var n = JOB_ORDER[i];
+            if (!dirty[n]) continue;
+            if (ran && performance.now() - t0 + (jobCost[n] || 1) > FRAME_BUDGET_MS) continue;
+            runJob(n);
+            ran++;
+        }
+        for (var j = 0; j < JOB_ORDER.length; j++) {
+            if (dirty[JOB_ORDER[j]]) { want(JOB_ORDER[j]); break; }
+        }
+    }
+
+    /* draw everything marked now (a pause shows what had arrived) */
+    function flushRenders() {
+        if (frameReq) { cancelAnimationFrame(frameReq); frameReq = 0; }
+        JOB_ORDER.forEach(function (n) { if (dirty[n]) runJob(n); });
+    }
+
+    function renderAll() { JOB_ORDER.forEach(function (n) { if (n !== 'commit') dirty[n] = true; }); want('cards'); }
+    function renderCards() { want('cards'); }
+    function renderLive() { want('live'); }
+    function renderHistory() { want('history'); }
+    function renderShares() { want('shares'); }
+    function renderUtil() { want('util'); }
+    function renderPct() { want('pct'); }
+    function renderEvents() { want('events'); }
+    function renderFooter() { want('footer'); }
+
+    /*
+     * A chart scrolled out of sight (or in a hidden view) gets its data
+     * but is redrawn at most every CHART_STALE_MS; it is redrawn as soon
+     * as it comes into view.
+     */
+    var CHART_STALE_MS = 5000;
+    var chartSeen = {}, chartStale = {}, chartDrawnAt = {}, commitQueue = {};
+    var chartObserver = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
+        entries.forEach(function (e) {
+            var name = e.target.getAttribute('data-chart-name');
+            chartSeen[name] = e.isIntersecting;
+            if (e.isIntersecting && chartStale[name]) { commitQueue[name] = true; want('commit'); }
+        });
+    }) : null;
+
+    function watchChart(name) {
+        var box = charts[name].canvas.parentNode;
+        box.setAttribute('data-chart-name', name);
+        if (chartObserver) chartObserver.observe(box);
+    }
+
+    function commitChart(name) {
+        var ch = charts[name];
+        if (!ch) return;
+        var now = Date.now();
+        if (chartSeen[name] === false && now - (chartDrawnAt[name] || 0) < CHART_STALE_MS) {
+            chartStale[name] = true;
+            return;
+        }
+        chartStale[name] = false;
+        chartDrawnAt[name] = now;
+        ch.update('none');
+    }
+
+    function commitPending() {
+        var q = commitQueue;
+        commitQueue = {};
+        Object.keys(q).forEach(function (name) {
+            if (chartStale[name] && charts[name]) {
+                chartStale[name] = false;
+                chartDrawnAt[name] = Date.now();
+                charts[name].update('none');
+            }
+        });
     }
 
     function renderToolSelect() {
@@ -1686,16 +1832,25 @@
         sub.appendChild(sh);
         card.appendChild(sub);
         var cards = $('cards');
-        var firstSummary = cards.querySelector('.card-summary');
-        cards.insertBefore(card, firstSummary);
+        var skel = cards.querySelector('.card-skeleton');
+        if (skel) cards.replaceChild(card, skel);
+        else cards.appendChild(card);
         return card;
+    }
+
+    /* a meter's fill is scaled (a compositor transition), not resized */
+    function setMeter(node, frac) {
+        var v = 'scaleX(' + frac.toFixed(3) + ')';
+        if (node.style.transform === v) return;
+        node.style.transform = v;
+        node.setAttribute('data-frac', frac.toFixed(3));
     }
 
     function setText(node, text) {
         if (node && node.textContent !== text) node.textContent = text;
     }
 
-    function renderCards() {
+    function drawCards() {
         var a = aggregateTools();
         var l60 = last60();
         var allRate = sumObj(a.rate);
@@ -1708,9 +1863,12 @@
 
         var ordered = orderedTypes();
         ordered.forEach(function (type) { typeCard(type); });
+        /* placeholders left once the server has said which types there
+         * are keep their room, empty (a type seen later fills one) */
+        if (state.typesKnown) document.querySelectorAll('.card-skeleton').forEach(function (c) { c.classList.add('card-slot'); });
         var shown = Array.prototype.map.call(document.querySelectorAll('.type-card'), function (c) { return c.getAttribute('data-type'); });
         if (shown.join('\u0000') !== ordered.join('\u0000')) {
-            var first = $('cards').querySelector('.card-summary');
+            var first = $('cards').querySelector('.card-skeleton');
             ordered.forEach(function (type) { $('cards').insertBefore(document.getElementById('tc-' + type), first); });
         }
 
@@ -1736,9 +1894,11 @@
             card.setAttribute('data-flagged-share', share === null ? '' : String(Math.round(share * 1000) / 10));
             levelClass(card, share === null ? 0 : share);
             if (total > prevTotal && prevTotal > 0) {
-                card.classList.remove('bump');
-                void card.offsetWidth;
-                card.classList.add('bump');
+                /* restart the highlight by swapping its animation, not
+                 * by reading offsetWidth (a forced layout per card) */
+                var odd = card.classList.contains('bump-a');
+                card.classList.toggle('bump-a', !odd);
+                card.classList.toggle('bump-b', odd);
             }
         });
 
@@ -1779,7 +1939,7 @@
             parts.push('available ' + fmtNum(Math.max(0, total - inUse)));
             setText(gsub, parts.join(' · '));
             var frac = total > 0 ? Math.min(1, inUse / total) : 0;
-            meter.style.width = (frac * 100).toFixed(1) + '%';
+            setMeter(meter, frac);
             meter.classList.toggle('over', commit !== null && inUse > commit);
             meter.classList.toggle('high', frac >= 0.9 && !(commit !== null && inUse > commit));
             if (commit !== null && total > 0) {
@@ -1796,7 +1956,7 @@
             var other = Object.keys(g).slice(0, 3);
             setText(gv, other.length ? fmtNum(g[other[0]]) : '–');
             setText(gsub, other.length ? other.map(function (k) { return k + ' ' + fmtNum(g[k]); }).join(' · ') : 'no gauges reported');
-            meter.style.width = '0%';
+            setMeter(meter, 0);
             mark.classList.remove('shown');
             gc.classList.remove('critical', 'warning');
             levelTag(gc, '', '');
@@ -1816,7 +1976,7 @@
                 fmtBytes(z.used) + ' of ' + fmtBytes(z.size) + ' · ' + fmtNum(z.tools) +
                 (typeof z.max_tools === 'number' ? '/' + fmtNum(z.max_tools) : '') + ' tools');
             var zm = zc.querySelector('[data-field="meter"]');
-            zm.style.width = (Math.min(1, frac2) * 100).toFixed(1) + '%';
+            setMeter(zm, Math.min(1, frac2));
             zm.classList.toggle('high', frac2 >= 0.8 && frac2 < 0.95);
             zm.classList.toggle('over', frac2 >= 0.95);
             levelTag(zc, frac2 >= 0.95 ? 'nearly full' : frac2 >= 0.8 ? 'high' : '', 'zone memory in use');
@@ -1848,7 +2008,7 @@
         chart.data.datasets = ds;
     }
 
-    function renderLive() {
+    function drawLive() {
         var ch = charts.live;
         if (!ch) return;
         syncDatasets(ch, 'line');
@@ -1865,7 +2025,7 @@
             });
         });
         ch.options.plugins.annotation.annotations = markerAnnotations(now - 59, 1, 60);
-        ch.update('none');
+        commitChart('live');
         renderTable('live');
     }
 
@@ -1878,7 +2038,7 @@
         return out;
     }
 
-    function renderHistory() {
+    function drawHistory() {
         var ch = charts.history;
         if (!ch) return;
         syncDatasets(ch, 'bar');
@@ -1895,7 +2055,7 @@
         ch.options.plugins.annotation.annotations = markerAnnotations(range[0], 60, range.length);
         ch.options.plugins.zoom.limits.x = { min: 0, max: range.length - 1, minRange: Math.min(2, range.length - 1) };
         applyZoom(ch, range);
-        ch.update('none');
+        commitChart('history');
         renderZoomState();
         renderTable('history');
         renderShares();
@@ -1913,7 +2073,7 @@
         });
     }
 
-    function renderShares() {
+    function drawShares() {
         var ch = charts.shares;
         if (!ch) return;
         var range = minuteRange();
@@ -1925,7 +2085,7 @@
         ch.options.scales.y.suggestedMax = Math.min(100, Math.max(Number(state.cfg.crit) * 1.4 || 40, 10));
         ch.options.plugins.annotation.annotations = thresholdAnnotations();
         ch.options.scales.x.ticks.maxTicksLimit = range.length <= 10 ? range.length : 12;
-        ch.update('none');
+        commitChart('shares');
         renderTable('shares');
     }
 
@@ -1989,6 +2149,7 @@
         state.zoom = null;
         unzoomChart();
         writeHash('replace');
+        renderZoomState();
         renderHistory();
     }
 
@@ -1998,7 +2159,7 @@
         setText($('zoom-range'), state.zoom ? 'zoomed to ' + fmtClock(state.zoom.t0) + '–' + fmtClock(state.zoom.t1 + 60) : '');
     }
 
-    function renderUtil() {
+    function drawUtil() {
         var ch = charts.util;
         if (!ch) return;
         var rows = [];
@@ -2016,13 +2177,12 @@
         ch.data.datasets[0].data = rows.map(function (r) { return r.within; });
         ch.data.datasets[1].data = rows.map(function (r) { return r.over; });
         ch.data.datasets[2].data = rows.map(function (r) { return r.avail; });
-        ch.update('none');
+        commitChart('util');
         $('util-empty').classList.toggle('hidden', rows.length > 0);
-        ch.canvas.parentNode.classList.toggle('hidden', rows.length === 0);
         renderTable('util');
     }
 
-    function renderPct() {
+    function drawPct() {
         var ch = charts.pct;
         if (!ch) return;
         var rows = [];
@@ -2035,52 +2195,71 @@
         ['p50', 'p95', 'p99'].forEach(function (p, i) {
             ch.data.datasets[i].data = rows.map(function (t) { return typeof t.value[p] === 'number' ? t.value[p] : null; });
         });
-        ch.update('none');
+        commitChart('pct');
         $('pct-empty').classList.toggle('hidden', rows.length > 0);
-        ch.canvas.parentNode.classList.toggle('hidden', rows.length === 0);
         renderTable('pct');
     }
 
-    function renderEvents() {
+    /*
+     * The table keeps the rows it has (by seq) and only builds the new
+     * ones: at a few events a second an update adds a row or two and
+     * drops as many, instead of rebuilding a hundred.
+     */
+    var rowBySeq = new Map();
+
+    function eventRow(e) {
+        var tr = el('tr');
+        tr.setAttribute('data-seq', String(e.seq));
+        tr.appendChild(el('td', 'time', typeof e.t === 'number' ? fmtTimeMs(e.t) : ''));
+        var tool = typeof e.tool === 'string' ? e.tool : '';
+        var tdTool = el('td', 'tool', tool);
+        tdTool.title = tool;
+        tr.appendChild(tdTool);
+        var tdType = el('td', 'type');
+        tdType.appendChild(el('span', 'type-pill t' + typeIndex(e.type), e.type));
+        tr.appendChild(tdType);
+        var user = typeof e.user === 'string' ? e.user : '';
+        var tdUser = el('td', 'user', user || '–');
+        tdUser.title = user;
+        tr.appendChild(tdUser);
+        tr.appendChild(el('td', 'num', typeof e.value === 'number' ? fmtNum(e.value) : '–'));
+        var tdFlag = el('td', 'flag');
+        tdFlag.appendChild(e.flag ? el('span', 'flag-yes', 'flagged') : el('span', 'flag-no', '–'));
+        tr.appendChild(tdFlag);
+        var id = typeof e.id === 'string' ? e.id : '';
+        var tdId = el('td', 'id', id || '–');
+        tdId.title = id;
+        tr.appendChild(tdId);
+        return tr;
+    }
+
+    function drawEvents() {
         var top = state.events.length ? state.events[0].seq : -1;
         var n = Math.min(MAX_ROWS, state.events.length);
         if (top === state.renderedTopSeq && n === state.renderedCount) return;
+        if (state.renderedCount < 0) rowBySeq = new Map();
         state.renderedTopSeq = top;
         state.renderedCount = n;
         var body = $('events-body');
-        var frag = document.createDocumentFragment();
+        var rows = new Map();
+        var cur = body.firstChild;
         for (var i = 0; i < n; i++) {
             var e = state.events[i];
-            var tr = el('tr', e._fresh ? 'fresh' : null);
+            var tr = rowBySeq.get(e.seq);
+            if (!tr) tr = eventRow(e);
+            if (tr.classList.contains('fresh') !== !!e._fresh) tr.classList.toggle('fresh', !!e._fresh);
             e._fresh = false;
-            tr.setAttribute('data-seq', String(e.seq));
-            tr.appendChild(el('td', 'time', typeof e.t === 'number' ? fmtTimeMs(e.t) : ''));
-            var tool = typeof e.tool === 'string' ? e.tool : '';
-            var tdTool = el('td', 'tool', tool);
-            tdTool.title = tool;
-            tr.appendChild(tdTool);
-            var tdType = el('td', 'type');
-            tdType.appendChild(el('span', 'type-pill t' + typeIndex(e.type), e.type));
-            tr.appendChild(tdType);
-            var user = typeof e.user === 'string' ? e.user : '';
-            var tdUser = el('td', 'user', user || '–');
-            tdUser.title = user;
-            tr.appendChild(tdUser);
-            tr.appendChild(el('td', 'num', typeof e.value === 'number' ? fmtNum(e.value) : '–'));
-            var tdFlag = el('td', 'flag');
-            tdFlag.appendChild(e.flag ? el('span', 'flag-yes', 'flagged') : el('span', 'flag-no', '–'));
-            tr.appendChild(tdFlag);
-            var id = typeof e.id === 'string' ? e.id : '';
-            var tdId = el('td', 'id', id || '–');
-            tdId.title = id;
-            tr.appendChild(tdId);
-            frag.appendChild(tr);
+            rows.set(e.seq, tr);
+            if (tr === cur) cur = cur.nextSibling;
+            else body.insertBefore(tr, cur);
         }
-        body.replaceChildren(frag);
+        /* what is left after the wanted rows is not wanted */
+        while (cur) { var nx = cur.nextSibling; body.removeChild(cur); cur = nx; }
+        rowBySeq = rows;
         $('events-empty').classList.toggle('hidden', n > 0);
     }
 
-    function renderFooter() {
+    function drawFooter() {
         var z = state.zone;
         $('footer-zone').textContent = z ? 'zone ' + (z.name || '') + ' · seq ' + fmtNum(z.seq) +
             ' · retention ' + Math.round((z.retention || 0) / 3600) + ' h · ' + fmtNum(state.allTools.length) + ' tools' : '';
@@ -2179,6 +2358,7 @@
         if (typeof Chart === 'undefined') {
             addNotice({ message: 'chart.umd.js failed to load: charts are disabled', level: 'crit' }, 'alert');
         } else {
+            chartsOn = true;
             makeCharts();
         }
         readHash();
