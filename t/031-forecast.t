@@ -86,6 +86,13 @@ add_response_body_check(sub {
                 && $p->{t} == $r->{forecast}{from} + ($h - 1) * 60;
     }
 
+    # the line 1..10 goes on as 11, 12, 13 (unless the request crossed a
+    # minute's end and an empty minute now closes the series)
+    if ($block->name =~ /straight line/ && $x[-1] == 10) {
+        $ok &&= CORE::join(",", map { $_->{value} } @{ $f->{points} })
+                eq "11,12,13";
+    }
+
     Test::More::ok($ok, $block->name . " - matches the reference")
         or Test::More::diag($body);
 });
@@ -102,7 +109,7 @@ __DATA__
 [202, 200]
 --- response_body_like eval
 ['^\{"accepted":55\}$',
- '"forecast":\{"steps":3,"from":\d+,"types":\{"a":\{"alpha":[0-9.]+,"beta":[0-9.]+,"sigma":[0-9.e-]+,"points":\[\{"t":\d+,"value":11,"low":[0-9.]+,"high":[0-9.]+\},\{"t":\d+,"value":12,[^]]*\},\{"t":\d+,"value":13,[^]]*\}\]\}\}\}\}$']
+ '"forecast":\{"steps":3,"from":\d+,"types":\{"a":\{"alpha":[0-9.]+,"beta":[0-9.]+,"sigma":[0-9.e-]+,"points":\[\{"t":\d+,"value":[0-9.]+,"low":[0-9.]+,"high":[0-9.]+\},[^]]*\]\}\}\}\}$']
 --- no_error_log
 [error]
 
