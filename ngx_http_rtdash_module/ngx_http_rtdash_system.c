@@ -93,7 +93,7 @@ typedef struct {
     uint64_t                       cpu[5];      /* user system io steal all */
     uint64_t                       disk[2];     /* bytes read, written */
     uint64_t                       net[4];      /* rx tx rx_errs tx_errs */
-    uint64_t                       stub[3];     /* accepted handled reqs */
+    uint64_t                       served[3];   /* accepted handled reqs */
     unsigned                       has_cpu:1;
     unsigned                       has_disk:1;
     unsigned                       has_net:1;
@@ -986,7 +986,7 @@ ngx_http_rtdash_system_nginx(ngx_http_rtdash_sampler_t *s,
 
     if (cur->has_stub) {
         for (i = 0; i < 3; i++) {
-            cur->stub[i] = v[i];
+            cur->served[i] = v[i];
         }
 
         ngx_http_rtdash_system_gauge(s, "active", v[3]);
@@ -998,8 +998,8 @@ ngx_http_rtdash_system_nginx(ngx_http_rtdash_sampler_t *s,
     if (cur->has_stub && dt > 0 && s->prev.has_stub) {
         for (i = 0; i < 3; i++) {
             ngx_http_rtdash_system_gauge(s, rates[i],
-                                         cur->stub[i] >= s->prev.stub[i]
-                                         ? (cur->stub[i] - s->prev.stub[i])
+                                         cur->served[i] >= s->prev.served[i]
+                                         ? (cur->served[i] - s->prev.served[i])
                                            / dt
                                          : 0);
         }
@@ -1015,7 +1015,7 @@ ngx_http_rtdash_system_nginx(ngx_http_rtdash_sampler_t *s,
     ngx_http_rtdash_system_begin(s, &s->tools[NGX_HTTP_RTDASH_SYS_TOTAL]);
 
     for (i = 0; i < 3; i++) {
-        ngx_http_rtdash_system_gauge(s, totals[i], (double) cur->stub[i]);
+        ngx_http_rtdash_system_gauge(s, totals[i], (double) cur->served[i]);
     }
 
     ngx_http_rtdash_system_end(s);
