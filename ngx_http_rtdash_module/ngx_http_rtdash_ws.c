@@ -198,38 +198,19 @@ static ngx_int_t
 ngx_http_rtdash_ws_header_has(ngx_http_request_t *r, const char *name,
     const char *token)
 {
-    size_t            len;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
-    len = ngx_strlen(token);
-    part = &r->headers_in.headers.part;
-    h = part->elts;
+    h = ngx_http_rtdash_header_in(r, name);
 
-    for (i = 0; /* void */ ; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NGX_DECLINED;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == ngx_strlen(name)
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name,
-                               h[i].key.len) == 0
-            && ngx_strlcasestrn(h[i].value.data,
-                                h[i].value.data + h[i].value.len,
-                                (u_char *) token, len - 1)
-               != NULL)
-        {
-            return NGX_OK;
-        }
+    if (h == NULL
+        || ngx_strlcasestrn(h->value.data, h->value.data + h->value.len,
+                            (u_char *) token, ngx_strlen(token) - 1)
+           == NULL)
+    {
+        return NGX_DECLINED;
     }
+
+    return NGX_OK;
 }
 
 
