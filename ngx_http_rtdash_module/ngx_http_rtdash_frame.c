@@ -45,6 +45,8 @@ typedef struct {
     ngx_http_rtdash_minute_t    *minutes;     /* minute bucket sums */
     ngx_uint_t                   nseconds;
     ngx_uint_t                   nminutes;
+    ngx_http_rtdash_hwide_t     *users;       /* snapshot: the span */
+    ngx_http_rtdash_vwide_t     *values;
     time_t                       now;
 } ngx_http_rtdash_render_t;
 
@@ -237,6 +239,22 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
     rd->seconds = ngx_pcalloc(rd->tmp, ctx->layout.sec_size * rd->nseconds);
     rd->minutes = ngx_pcalloc(rd->tmp, ctx->layout.min_size * rd->nminutes);
 
+    if (snapshot) {
+        rd->users = ngx_palloc(rd->tmp, sizeof(ngx_http_rtdash_hwide_t));
+        rd->values = ngx_palloc(rd->tmp, sizeof(ngx_http_rtdash_vwide_t));
+
+        if (rd->users == NULL || rd->values == NULL) {
+            goto failed;
+        }
+
+        ngx_http_rtdash_hwide_init(rd->users);
+        ngx_http_rtdash_vwide_init(rd->values);
+
+    } else {
+        rd->users = NULL;
+        rd->values = NULL;
+    }
+
     /* the frame's list, a tool's list, the merge: cap + 1 each */
 
     rd->events = ngx_palloc(rd->tmp, (rd->filter->events + 1) * 3
@@ -381,6 +399,12 @@ ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
             continue;
         }
 
+        if (rd->users) {
+            /* across tools in the wide forms: no bound is lost */
+            ngx_http_rtdash_hwide_add(rd->users, &m->users);
+            ngx_http_rtdash_vwide_add(rd->values, &m->value);
+        }
+
         ngx_http_rtdash_add_minute(rd,
                                    ngx_http_rtdash_bucket(rd->minutes, i,
                                                        ctx->layout.min_size),
@@ -484,10 +508,7 @@ ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
 
     dst->t = src->t;
 
-    for (i = 0; i < NGX_HTTP_RTDASH_USER_BITS / 32; i++) {
-        dst->users[i] |= src->users[i];
-    }
-
+    ngx_http_rtdash_hll_merge(&dst->users, &src->users);
     ngx_http_rtdash_vstat_merge(&dst->value, &src->value);
 
     a = ngx_http_rtdash_minute_counts(dst);
@@ -604,6 +625,12 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
 
         ngx_http_rtdash_out_lit(o, "],\"window\":");
         ngx_http_rtdash_out_uint(o, rd->window);
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_json_span(o,
+                                  rd->now - rd->now % 60
+                                  - (time_t) (rd->nminutes - 1) * 60,
+                                  rd->now - rd->now % 60 + 60,
+                                  rd->users, rd->values);
     }
 
     ngx_http_rtdash_render_buckets(rd, o);

@@ -302,31 +302,76 @@ ngx_http_rtdash_json_counts(ngx_http_rtdash_out_t *o,
 }
 
 
-void
-ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_vstat_t *vs)
+/* count, min, max, avg, and the percentiles given to 4 digits */
+
+static void
+ngx_http_rtdash_json_values(ngx_http_rtdash_out_t *o, uint64_t count,
+    double min, double max, double sum, double *p)
 {
     ngx_http_rtdash_out_lit(o, "{\"count\":");
-    ngx_http_rtdash_out_uint(o, vs->count);
+    ngx_http_rtdash_out_uint(o, count);
 
-    if (vs->count == 0) {
+    if (count == 0) {
         ngx_http_rtdash_out_lit(o, ",\"min\":null,\"max\":null,\"avg\":null,"
                                 "\"p50\":null,\"p95\":null,\"p99\":null}");
         return;
     }
 
     ngx_http_rtdash_out_lit(o, ",\"min\":");
-    ngx_http_rtdash_out_num(o, vs->min);
+    ngx_http_rtdash_out_num(o, min);
     ngx_http_rtdash_out_lit(o, ",\"max\":");
-    ngx_http_rtdash_out_num(o, vs->max);
+    ngx_http_rtdash_out_num(o, max);
     ngx_http_rtdash_out_lit(o, ",\"avg\":");
-    ngx_http_rtdash_out_num_g(o, vs->sum / vs->count, 6);
+    ngx_http_rtdash_out_num_g(o, sum / count, 6);
     ngx_http_rtdash_out_lit(o, ",\"p50\":");
-    ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_percentile(vs, 0.50), 4);
+    ngx_http_rtdash_out_num_g(o, p[0], 4);
     ngx_http_rtdash_out_lit(o, ",\"p95\":");
-    ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_percentile(vs, 0.95), 4);
+    ngx_http_rtdash_out_num_g(o, p[1], 4);
     ngx_http_rtdash_out_lit(o, ",\"p99\":");
-    ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_percentile(vs, 0.99), 4);
+    ngx_http_rtdash_out_num_g(o, p[2], 4);
+    ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+void
+ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_vstat_t *vs)
+{
+    double  p[3];
+
+    ngx_http_rtdash_vstat_quantiles(vs, ngx_http_rtdash_quantiles, p, 3);
+    ngx_http_rtdash_json_values(o, vs->count, vs->min, vs->max, vs->sum, p);
+}
+
+
+void
+ngx_http_rtdash_json_vwide(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_vwide_t *w)
+{
+    double  p[3];
+
+    ngx_http_rtdash_vwide_quantiles(w, ngx_http_rtdash_quantiles, p, 3);
+    ngx_http_rtdash_json_values(o, w->count, w->min, w->max, w->sum, p);
+}
+
+
+/*
+ * "span": the distinct users (a union) and the values (merged) of the
+ * minutes from "from" to "to" (its end).
+ */
+
+void
+ngx_http_rtdash_json_span(ngx_http_rtdash_out_t *o, time_t from, time_t to,
+    ngx_http_rtdash_hwide_t *users, ngx_http_rtdash_vwide_t *values)
+{
+    ngx_http_rtdash_out_lit(o, "\"span\":{\"from\":");
+    ngx_http_rtdash_out_uint(o, from);
+    ngx_http_rtdash_out_lit(o, ",\"to\":");
+    ngx_http_rtdash_out_uint(o, to);
+    ngx_http_rtdash_out_lit(o, ",\"users\":");
+    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_hwide_estimate(users));
+    ngx_http_rtdash_out_lit(o, ",\"value\":");
+    ngx_http_rtdash_json_vwide(o, values);
     ngx_http_rtdash_out_lit(o, "}");
 }
 
@@ -457,7 +502,6 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_minute_t *m, time_t t)
 {
     ngx_uint_t                 g, first;
-    ngx_http_rtdash_vstat_t    empty;
     ngx_http_rtdash_gstat_t   *gs;
 
     ngx_http_rtdash_out_lit(o, "{\"t\":");
@@ -466,8 +510,7 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     if (m == NULL) {
         ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{},"
                                 "\"users\":0,\"value\":");
-        empty.count = 0;
-        ngx_http_rtdash_json_vstat(o, &empty);
+        ngx_http_rtdash_json_values(o, 0, 0, 0, 0, NULL);
         ngx_http_rtdash_out_lit(o, ",\"gauges\":{}}");
         return;
     }
@@ -478,7 +521,7 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_json_counts(o, zi,
                                 ngx_http_rtdash_minute_flagged(ctx, m));
     ngx_http_rtdash_out_lit(o, ",\"users\":");
-    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_users_estimate(m->users));
+    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_hll_estimate(&m->users));
     ngx_http_rtdash_out_lit(o, ",\"value\":");
     ngx_http_rtdash_json_vstat(o, &m->value);
     ngx_http_rtdash_out_lit(o, ",\"gauges\":{");

@@ -13,13 +13,13 @@
 #include <ngx_http.h>
 
 #include "ngx_http_rtdash_parse.h"
+#include "ngx_http_rtdash_sketch.h"
 
 
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  2
+/* 3: the 512-byte value histogram and the HyperLogLog of users */
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  3
 
 #define NGX_HTTP_RTDASH_SECONDS         300
-#define NGX_HTTP_RTDASH_HIST            64
-#define NGX_HTTP_RTDASH_USER_BITS       256
 
 #define NGX_HTTP_RTDASH_TYPES_MAX       64
 #define NGX_HTTP_RTDASH_GAUGES_MAX      32
@@ -39,17 +39,6 @@
 
 #define NGX_HTTP_RTDASH_EV_VALUE        0x01
 #define NGX_HTTP_RTDASH_EV_FLAG         0x02
-
-
-/* value statistics: count, sum, min, max and a log-scale histogram */
-typedef struct {
-    uint32_t                    count;
-    uint32_t                    pad;
-    double                      min;
-    double                      max;
-    double                      sum;
-    uint32_t                    hist[NGX_HTTP_RTDASH_HIST];
-} ngx_http_rtdash_vstat_t;
 
 
 /* one raw event in a tool's ring */
@@ -91,9 +80,9 @@ typedef struct {
  */
 typedef struct {
     uint32_t                    t;
-    uint32_t                    users[NGX_HTTP_RTDASH_USER_BITS / 32];
     uint32_t                    pad;
     ngx_http_rtdash_vstat_t     value;
+    ngx_http_rtdash_hll_t       users;
 } ngx_http_rtdash_minute_t;
 
 
@@ -539,15 +528,9 @@ void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
 ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
     ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
-ngx_uint_t ngx_http_rtdash_users_estimate(uint32_t *bits);
-ngx_uint_t ngx_http_rtdash_hist_bin(double v);
-double ngx_http_rtdash_percentile(ngx_http_rtdash_vstat_t *vs, double q);
-void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
-    ngx_uint_t bin);
-uint64_t ngx_http_rtdash_vstat_below(ngx_http_rtdash_vstat_t *vs,
-    double le);
-void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
-    ngx_http_rtdash_vstat_t *src);
+/* p50, p95, p99: the percentiles every reader gives */
+extern const double ngx_http_rtdash_quantiles[3];
+
 void ngx_http_rtdash_zone_key(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log);
 double ngx_http_rtdash_now(void);
 
@@ -641,6 +624,11 @@ void ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched);
 void ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
+void ngx_http_rtdash_json_vwide(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_vwide_t *w);
+void ngx_http_rtdash_json_span(ngx_http_rtdash_out_t *o, time_t from,
+    time_t to, ngx_http_rtdash_hwide_t *users,
+    ngx_http_rtdash_vwide_t *values);
 void ngx_http_rtdash_json_vstat(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_vstat_t *vs);
 void ngx_http_rtdash_json_counts(ngx_http_rtdash_out_t *o,

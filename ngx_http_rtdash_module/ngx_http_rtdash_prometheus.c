@@ -320,16 +320,13 @@ ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm)
 static void
 ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
 {
+    double                      v[3];
     ngx_uint_t                  i, q;
     ngx_http_rtdash_vstat_t    *vs;
     ngx_http_rtdash_summary_t  *s;
 
-    static const struct {
-        const char  *label;
-        double       q;
-    } quantiles[] = {
-        { "0.5", 0.50 }, { "0.95", 0.95 }, { "0.99", 0.99 }
-    };
+    /* the order of ngx_http_rtdash_quantiles[] */
+    static const char          *quantiles[] = { "0.5", "0.95", "0.99" };
 
     ngx_http_rtdash_prom_family(pm, "rtdash_value", "summary",
                                 "The \"value\" of a tool's events; quantiles "
@@ -339,18 +336,17 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
         s = &pm->s[i];
         vs = &s->value;
 
+        ngx_http_rtdash_vstat_quantiles(vs, ngx_http_rtdash_quantiles, v, 3);
+
         for (q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
             ngx_http_rtdash_prom_labels(pm, "rtdash_value", s);
             ngx_http_rtdash_out_lit(pm->o, ",quantile=\"");
-            ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q].label,
-                                    ngx_strlen(quantiles[q].label));
+            ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q],
+                                    ngx_strlen(quantiles[q]));
             ngx_http_rtdash_out_lit(pm->o, "\"}");
             /* 4 digits, as stats: the histogram is not finer */
 
-            ngx_http_rtdash_prom_value(pm->o,
-                           vs->count
-                           ? ngx_http_rtdash_percentile(vs, quantiles[q].q)
-                           : NAN, 4);
+            ngx_http_rtdash_prom_value(pm->o, vs->count ? v[q] : NAN, 4);
         }
 
         ngx_http_rtdash_prom_labels(pm, "rtdash_value_sum", s);

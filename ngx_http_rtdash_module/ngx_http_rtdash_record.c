@@ -21,9 +21,10 @@
 typedef struct {
     ngx_http_rtdash_node_t      *node;
     uint32_t                     hash;
-    u_char                       bin;
-    u_char                       userbit;
-    u_char                       has_user;   /* userbit counts */
+    uint32_t                     ukey;       /* the user's sketch key */
+    uint32_t                     coin;       /* random bits for a value */
+    int16_t                      vidx;       /* the value's bin */
+    u_char                       has_user;   /* ukey counts */
     u_char                       type;
 } ngx_http_rtdash_prep_t;
 
@@ -64,7 +65,6 @@ static void ngx_http_rtdash_private(ngx_http_rtdash_batch_t *b,
     ngx_http_rtdash_event_in_t *ev, u_char *names);
 static void ngx_http_rtdash_pseudonym(ngx_http_rtdash_ctx_t *ctx,
     const u_char **s, size_t *len, u_char *dst);
-static ngx_uint_t ngx_http_rtdash_user_bit(const u_char *s, size_t len);
 static ngx_int_t ngx_http_rtdash_resolve_locked(ngx_http_rtdash_batch_t *b);
 static ngx_http_rtdash_node_t *ngx_http_rtdash_tool_locked(
     ngx_http_rtdash_batch_t *b, ngx_http_rtdash_event_in_t *ev,
@@ -178,10 +178,14 @@ ngx_http_rtdash_prepare(ngx_http_rtdash_batch_t *b)
             pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
         }
 
-        pr->bin = ev->has_value ? ngx_http_rtdash_hist_bin(ev->value) : 0;
-        pr->userbit = ev->user_len
-                      ? ngx_http_rtdash_user_bit(ev->user, ev->user_len)
-                      : 0;
+        if (ev->has_value) {
+            pr->vidx = (int16_t) ngx_http_rtdash_value_index(ev->value);
+            pr->coin = (uint32_t) ngx_random() ^ (uint32_t) i << 16;
+        }
+
+        pr->ukey = ev->user_len
+                   ? ngx_http_rtdash_user_key(ev->user, ev->user_len)
+                   : 0;
         pr->has_user = (ev->user_len != 0);
         pr->node = NULL;
 
@@ -246,23 +250,6 @@ ngx_http_rtdash_pseudonym(ngx_http_rtdash_ctx_t *ctx, const u_char **s,
 
     *s = dst;
     *len = NGX_HTTP_RTDASH_PSEUDONYM_LEN;
-}
-
-
-/* a user's bit in the distinct-users map of a minute: FNV-1a */
-
-static ngx_uint_t
-ngx_http_rtdash_user_bit(const u_char *s, size_t len)
-{
-    uint32_t  h;
-
-    h = 2166136261u;
-
-    while (len--) {
-        h = (h ^ *s++) * 16777619u;
-    }
-
-    return (h ^ (h >> 16)) & (NGX_HTTP_RTDASH_USER_BITS - 1);
 }
 
 
@@ -603,7 +590,8 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
     }
 
     if (ev->has_value) {
-        ngx_http_rtdash_vstat_add(&sl->node->value, ev->value, pr->bin);
+        ngx_http_rtdash_vstat_add(&sl->node->value, ev->value, pr->vidx,
+                                  pr->coin);
     }
 
     if (sl->second) {
@@ -627,11 +615,11 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
     }
 
     if (ev->has_value) {
-        ngx_http_rtdash_vstat_add(&m->value, ev->value, pr->bin);
+        ngx_http_rtdash_vstat_add(&m->value, ev->value, pr->vidx, pr->coin);
     }
 
     if (pr->has_user) {
-        m->users[pr->userbit >> 5] |= 1u << (pr->userbit & 31);
+        ngx_http_rtdash_hll_add(&m->users, pr->ukey);
     }
 }
 

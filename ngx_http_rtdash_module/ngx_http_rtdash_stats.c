@@ -21,6 +21,8 @@ typedef struct {
     ngx_http_rtdash_minute_t    *minutes;     /* t == 0: empty */
     uint32_t                    *seconds;     /* stamp 0: empty */
     ngx_http_rtdash_event_t     *events;      /* newest first */
+    ngx_http_rtdash_hwide_t      users;       /* the span: all minutes */
+    ngx_http_rtdash_vwide_t      values;
 } ngx_http_rtdash_history_t;
 
 
@@ -63,6 +65,10 @@ static void ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
 static ngx_int_t ngx_http_rtdash_history_forecast(ngx_http_request_t *r,
     ngx_http_rtdash_out_t *o, ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_history_t *h, ngx_uint_t steps);
+static void ngx_http_rtdash_csv_values(ngx_http_rtdash_out_t *o,
+    uint64_t count, double sum, double *p);
+static void ngx_http_rtdash_history_span(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_history_t *h);
 static void ngx_http_rtdash_csv_field(ngx_http_rtdash_out_t *o, u_char *s,
     size_t len);
 
@@ -495,6 +501,8 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
+    ngx_http_rtdash_history_span(ctx, h);
+
     *hp = h;
 
     return NGX_OK;
@@ -552,7 +560,9 @@ static void
 ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h)
 {
+    double                     p[3];
     uint32_t                  *cnt, *flg;
+    uint64_t                   sum[2 * NGX_HTTP_RTDASH_TYPES_MAX];
     ngx_uint_t                 i, k;
     ngx_http_rtdash_zinfo_t   *zi;
     ngx_http_rtdash_minute_t  *m;
@@ -572,6 +582,8 @@ ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_lit(o, ",users,value_count,value_avg,"
                             "value_p50,value_p95,value_p99\r\n");
 
+    ngx_memzero(sum, sizeof(uint64_t) * 2 * zi->ntypes);
+
     for (i = 0; i < h->nminutes; i++) {
         m = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
         cnt = ngx_http_rtdash_minute_counts(m);
@@ -584,33 +596,92 @@ ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
             ngx_http_rtdash_out_uint(o, m->t ? cnt[k] : 0);
             ngx_http_rtdash_out_lit(o, ",");
             ngx_http_rtdash_out_uint(o, m->t ? flg[k] : 0);
+
+            if (m->t) {
+                sum[2 * k] += cnt[k];
+                sum[2 * k + 1] += flg[k];
+            }
         }
 
         ngx_http_rtdash_out_lit(o, ",");
         ngx_http_rtdash_out_uint(o, m->t
-                                 ? ngx_http_rtdash_users_estimate(m->users)
+                                 ? ngx_http_rtdash_hll_estimate(&m->users)
                                  : 0);
-        ngx_http_rtdash_out_lit(o, ",");
-        ngx_http_rtdash_out_uint(o, m->t ? m->value.count : 0);
 
         if (m->t && m->value.count) {
-            ngx_http_rtdash_out_lit(o, ",");
-            ngx_http_rtdash_out_num_g(o, m->value.sum / m->value.count, 6);
-            ngx_http_rtdash_out_lit(o, ",");
-            ngx_http_rtdash_out_num_g(o,
-                            ngx_http_rtdash_percentile(&m->value, 0.5), 4);
-            ngx_http_rtdash_out_lit(o, ",");
-            ngx_http_rtdash_out_num_g(o,
-                            ngx_http_rtdash_percentile(&m->value, 0.95), 4);
-            ngx_http_rtdash_out_lit(o, ",");
-            ngx_http_rtdash_out_num_g(o,
-                            ngx_http_rtdash_percentile(&m->value, 0.99), 4);
+            ngx_http_rtdash_vstat_quantiles(&m->value,
+                                            ngx_http_rtdash_quantiles, p, 3);
+            ngx_http_rtdash_csv_values(o, m->value.count, m->value.sum, p);
 
         } else {
-            ngx_http_rtdash_out_lit(o, ",,,,");
+            ngx_http_rtdash_csv_values(o, 0, 0, NULL);
         }
+    }
 
-        ngx_http_rtdash_out_lit(o, "\r\n");
+    /* the window: counts summed, users a union, values merged */
+
+    ngx_http_rtdash_out_lit(o, "window");
+
+    for (k = 0; k < 2 * zi->ntypes; k++) {
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_uint(o, sum[k]);
+    }
+
+    ngx_http_rtdash_out_lit(o, ",");
+    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_hwide_estimate(&h->users));
+    ngx_http_rtdash_vwide_quantiles(&h->values, ngx_http_rtdash_quantiles,
+                                    p, 3);
+    ngx_http_rtdash_csv_values(o, h->values.count, h->values.sum, p);
+}
+
+
+/* ",count,avg,p50,p95,p99" and the line's end */
+
+static void
+ngx_http_rtdash_csv_values(ngx_http_rtdash_out_t *o, uint64_t count,
+    double sum, double *p)
+{
+    ngx_uint_t  i;
+
+    ngx_http_rtdash_out_lit(o, ",");
+    ngx_http_rtdash_out_uint(o, count);
+
+    if (count == 0) {
+        ngx_http_rtdash_out_lit(o, ",,,,\r\n");
+        return;
+    }
+
+    ngx_http_rtdash_out_lit(o, ",");
+    ngx_http_rtdash_out_num_g(o, sum / count, 6);
+
+    for (i = 0; i < 3; i++) {
+        ngx_http_rtdash_out_lit(o, ",");
+        ngx_http_rtdash_out_num_g(o, p[i], 4);
+    }
+
+    ngx_http_rtdash_out_lit(o, "\r\n");
+}
+
+
+/* the union of the users and the merge of the values of the minutes */
+
+static void
+ngx_http_rtdash_history_span(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_history_t *h)
+{
+    ngx_uint_t                 i;
+    ngx_http_rtdash_minute_t  *m;
+
+    ngx_http_rtdash_hwide_init(&h->users);
+    ngx_http_rtdash_vwide_init(&h->values);
+
+    for (i = 0; i < h->nminutes; i++) {
+        m = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
+
+        if (m->t) {
+            ngx_http_rtdash_hwide_add(&h->users, &m->users);
+            ngx_http_rtdash_vwide_add(&h->values, &m->value);
+        }
     }
 }
 
@@ -632,6 +703,10 @@ ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_json_types(o, &h->zi);
     ngx_http_rtdash_out_lit(o, ",\"tool\":");
     ngx_http_rtdash_json_tool(o, &h->zi, &h->s);
+    ngx_http_rtdash_out_lit(o, ",");
+    ngx_http_rtdash_json_span(o, h->first,
+                              h->first + (time_t) h->nminutes * 60,
+                              &h->users, &h->values);
 
     ngx_http_rtdash_out_lit(o, ",\"minutes\":[");
 

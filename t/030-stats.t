@@ -78,7 +78,7 @@ GET /stats?tool=nope%20here
 --- response_body_like eval
 ['^\{"accepted":2\}$',
  '^tool,type,total,flagged,rate_per_min\r\n"\x27=cmd""x",a,1,1,1\r\n"\x27=cmd""x",b,1,0,1\r\n$',
- '^minute,a,a_flagged,b,b_flagged,users,value_count,value_avg,value_p50,value_p95,value_p99\r\n\d+,1,1,1,0,0,0,,,,\r\n$']
+ '^minute,a,a_flagged,b,b_flagged,users,value_count,value_avg,value_p50,value_p95,value_p99\r\n\d+,1,1,1,0,0,0,,,,\r\nwindow,1,1,1,0,0,0,,,,\r\n$']
 
 
 

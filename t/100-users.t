@@ -76,7 +76,7 @@ __DATA__
 --- response_body_like eval
 ['^\{"accepted":3\}$',
  '"users":2,.*"events":\[\{"seq":3,[^}]*"user":"([0-9a-f]{16})",[^}]*"id":null\},\{"seq":2,[^}]*"user":"(?!\1)[0-9a-f]{16}",[^}]*\},\{"seq":1,[^}]*"user":"\1",[^}]*"id":"[0-9a-f]{16}"\}\]\}$',
- '^minute,borrow,borrow_flagged,users,value_count.*\r\n(\d+,0,0,0,0,,,,\r\n)*\d+,3,0,2,0,,,,\r\n(\d+,0,0,0,0,,,,\r\n)*$']
+ '^minute,borrow,borrow_flagged,users,value_count.*\r\n(\d+,0,0,0,0,,,,\r\n)*\d+,3,0,2,0,,,,\r\n(\d+,0,0,0,0,,,,\r\n)*window,3,0,2,0,,,,\r\n$']
 --- response_body_unlike eval
 ["alice|bob|b-1", "alice|bob|b-1", "alice|bob"]
 --- no_error_log

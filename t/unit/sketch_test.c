@@ -1,0 +1,313 @@
+/*
+ * rtdash: the sketches against exact answers computed here.
+ *
+ * Values: p50/p95/p99 (nearest rank) of uniform, lognormal, bimodal,
+ * constant and Pareto values, values at the ends of the range, a window of
+ * 30 minutes merged, two histograms merged; relative error at most 5 % each
+ * and 2 % on average.  Users: 1 to 1,000,000 distinct, unions across
+ * minutes; exact below 64, within 5 % on average, 12 % at worst.
+ * Prints the figures README quotes.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ngx_http_rtdash_sketch.h"
+
+static int       failed;
+static double    err_sum;
+static unsigned  err_n;
+static double    err_max;
+
+static uint64_t  rng = 88172645463325252ULL;
+
+static double
+urand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return ((rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double
+normal(void)
+{
+    return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand());
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+static double
+exact(double *v, size_t n, double q)
+{
+    size_t rank = (size_t) ceil(q * n);
+    if (rank < 1) rank = 1;
+    return v[rank - 1];
+}
+
+static void
+check(const char *name, double *v, size_t n, const double *got)
+{
+    static const double  q[3] = { 0.50, 0.95, 0.99 };
+    double               e, want, worst = 0;
+    unsigned             i;
+
+    qsort(v, n, sizeof(double), cmp);
+
+    for (i = 0; i < 3; i++) {
+        want = exact(v, n, q[i]);
+        e = want == 0 ? fabs(got[i]) : fabs(got[i] - want) / fabs(want);
+        err_sum += e;
+        err_n++;
+        if (e > worst) worst = e;
+        if (e > err_max) err_max = e;
+        if (e > 0.05) {
+            printf("FAIL %s p%g: %g, exact %g (%.2f %%)\n", name,
+                   q[i] * 100, got[i], want, e * 100);
+            failed++;
+        }
+    }
+
+    printf("ok   %-28s n=%-7zu p50 %-10.4g p95 %-10.4g p99 %-10.4g worst %.2f %%\n",
+           name, n, got[0], got[1], got[2], worst * 100);
+}
+
+static uint32_t
+coin(void)
+{
+    return (uint32_t) (urand() * 4294967296.0);
+}
+
+static void
+one(const char *name, double *v, size_t n, int merged)
+{
+    static const double       q[3] = { 0.50, 0.95, 0.99 };
+    static ngx_http_rtdash_vwide_t  w;
+    ngx_http_rtdash_vstat_t   vs, part[30], sum;
+    double                    got[3], mn, mx;
+    size_t                    i, k;
+
+    memset(&vs, 0, sizeof(vs));
+    for (i = 0; i < n; i++) {
+        ngx_http_rtdash_vstat_add(&vs, v[i], ngx_http_rtdash_value_index(v[i]),
+                                  coin());
+    }
+    ngx_http_rtdash_vstat_quantiles(&vs, q, got, 3);
+
+    mn = mx = v[0];
+    for (i = 1; i < n; i++) {
+        if (v[i] < mn) mn = v[i];
+        if (v[i] > mx) mx = v[i];
+    }
+    if (vs.count != n || vs.min != mn || vs.max != mx) {
+        printf("FAIL %s: count %u min %g max %g\n", name, vs.count, vs.min,
+               vs.max);
+        failed++;
+    }
+
+    if (merged) {
+        /* 30 minutes, each its own histogram: merged wide and compact */
+        memset(part, 0, sizeof(part));
+        for (i = 0; i < n; i++) {
+            k = i % 30;
+            ngx_http_rtdash_vstat_add(&part[k], v[i],
+                                      ngx_http_rtdash_value_index(v[i]),
+                                      coin());
+        }
+        ngx_http_rtdash_vwide_init(&w);
+        memset(&sum, 0, sizeof(sum));
+        for (k = 0; k < 30; k++) {
+            ngx_http_rtdash_vwide_add(&w, &part[k]);
+            ngx_http_rtdash_vstat_merge(&sum, &part[k]);
+        }
+        check(name, v, n, got);
+        {
+            char buf[64];
+            double g2[3];
+            ngx_http_rtdash_vwide_quantiles(&w, q, g2, 3);
+            snprintf(buf, sizeof(buf), "%s, 30 min wide", name);
+            check(buf, v, n, g2);
+            ngx_http_rtdash_vstat_quantiles(&sum, q, g2, 3);
+            snprintf(buf, sizeof(buf), "%s, 30 min merged", name);
+            check(buf, v, n, g2);
+        }
+        return;
+    }
+
+    check(name, v, n, got);
+}
+
+static void
+values(void)
+{
+    static double  v[1000000], a[40000];
+    size_t         i, n = 20000;
+
+    for (i = 0; i < n; i++) v[i] = 1 + urand() * 999;
+    one("uniform 1..1000", v, n, 1);
+    for (i = 0; i < n; i++) v[i] = 20 * exp(normal() * 1.0);
+    one("lognormal median 20", v, n, 1);
+    for (i = 0; i < n; i++)
+        v[i] = urand() < 0.7 ? 5 * exp(normal() * 0.2) : 800 * exp(normal() * 0.3);
+    one("bimodal 5 / 800", v, n, 1);
+    for (i = 0; i < n; i++) v[i] = 42.5;
+    one("constant 42.5", v, n, 1);
+    for (i = 0; i < n; i++) v[i] = 1 / pow(urand(), 1 / 1.16);
+    one("pareto alpha 1.16", v, n, 1);
+    for (i = 0; i < n; i++) v[i] = urand() < 0.5 ? 1e-3 : 3.6e6;
+    one("ends 1e-3 and 3.6e6", v, n, 0);
+    for (i = 0; i < n; i++) v[i] = 1e-3 * (1 + urand() * 0.01);
+    one("near 1e-3", v, n, 0);
+    for (i = 0; i < n; i++) v[i] = 3.6e6 * (1 - urand() * 0.01);
+    one("near 3.6e6", v, n, 0);
+    for (i = 0; i < n; i++) v[i] = exp(log(1e-3) + urand() * log(3.6e9));
+    one("log-uniform 1e-3..3.6e6", v, n, 1);
+    for (i = 0; i < n; i++) v[i] = urand() < 0.1 ? 0 : 10 + urand();
+    one("zeros and 10..11", v, n, 0);
+    n = 1000000;
+    for (i = 0; i < n; i++) v[i] = 20 * exp(normal() * 0.7);
+    one("lognormal 1M (shifted)", v, n, 0);
+
+    /* two tools merged, each its own range */
+    {
+        static const double q[3] = { 0.50, 0.95, 0.99 };
+        ngx_http_rtdash_vstat_t x, y;
+        double got[3];
+        memset(&x, 0, sizeof(x));
+        memset(&y, 0, sizeof(y));
+        for (i = 0; i < 20000; i++) {
+            a[i] = 2 * exp(normal() * 0.5);
+            ngx_http_rtdash_vstat_add(&x, a[i], ngx_http_rtdash_value_index(a[i]), coin());
+            a[20000 + i] = 2000 * exp(normal() * 0.5);
+            ngx_http_rtdash_vstat_add(&y, a[20000 + i],
+                                      ngx_http_rtdash_value_index(a[20000 + i]), coin());
+        }
+        ngx_http_rtdash_vstat_merge(&x, &y);
+        ngx_http_rtdash_vstat_quantiles(&x, q, got, 3);
+        check("two tools merged", a, 40000, got);
+    }
+}
+
+static void
+name(char *buf, unsigned long i)
+{
+    sprintf(buf, "user-%lu", i);
+}
+
+static void
+users(void)
+{
+    static const unsigned long  ns[] = { 1, 10, 63, 64, 100, 1000, 5000,
+                                         10000, 100000, 1000000 };
+    ngx_http_rtdash_hll_t       h, a, b;
+    ngx_http_rtdash_hwide_t     w;
+    unsigned long               i, k, n;
+    uint64_t                    est;
+    double                      e, sum = 0, worst = 0;
+    unsigned                    cnt = 0;
+    char                        buf[32];
+
+    printf("hll sizeof %zu\n", sizeof(ngx_http_rtdash_hll_t));
+
+    for (k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+        n = ns[k];
+        memset(&h, 0, sizeof(h));
+        for (i = 0; i < n; i++) {
+            name(buf, i + 7 * n);
+            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+        }
+        est = ngx_http_rtdash_hll_estimate(&h);
+        e = fabs((double) est - n) / n;
+        printf("%s users %-8lu estimate %-8llu %.2f %%\n",
+               (n < 64 && est != n) || e > 0.12 ? "FAIL" : "ok  ",
+               n, (unsigned long long) est, e * 100);
+        if ((n < 64 && est != n) || e > 0.12) failed++;
+        if (n >= 64) { sum += e; cnt++; if (e > worst) worst = e; }
+    }
+
+    /* many sets of each size: the typical error */
+    for (k = 100; k <= 100000; k *= 10) {
+        double s2 = 0;
+        unsigned t;
+        for (t = 0; t < 40; t++) {
+            memset(&h, 0, sizeof(h));
+            for (i = 0; i < k; i++) {
+                sprintf(buf, "s%u-%lu", t, i);
+                ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+            }
+            e = ((double) ngx_http_rtdash_hll_estimate(&h) - k) / k;
+            s2 += e * e;
+        }
+        printf("ok   users %-8lu rms error over 40 sets %.2f %%\n", k,
+               sqrt(s2 / 40) * 100);
+        if (sqrt(s2 / 40) > 0.05) { printf("FAIL rms\n"); failed++; }
+    }
+
+    /* overlapping sets: the union counts once, compact and wide */
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    for (i = 0; i < 10000; i++) {
+        name(buf, i);
+        ngx_http_rtdash_hll_add(&a, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+        name(buf, i + 5000);
+        ngx_http_rtdash_hll_add(&b, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+    }
+    ngx_http_rtdash_hwide_init(&w);
+    ngx_http_rtdash_hwide_add(&w, &a);
+    ngx_http_rtdash_hwide_add(&w, &b);
+    est = ngx_http_rtdash_hwide_estimate(&w);
+    e = fabs((double) est - 15000) / 15000;
+    printf("%s union 10000+10000, 5000 shared: %llu (%.2f %%)\n",
+           e > 0.08 ? "FAIL" : "ok  ", (unsigned long long) est, e * 100);
+    if (e > 0.08) failed++;
+    ngx_http_rtdash_hll_merge(&a, &b);
+    est = ngx_http_rtdash_hll_estimate(&a);
+    e = fabs((double) est - 15000) / 15000;
+    printf("%s compact union: %llu (%.2f %%)\n",
+           e > 0.08 ? "FAIL" : "ok  ", (unsigned long long) est, e * 100);
+    if (e > 0.08) failed++;
+
+    /* small sets across minutes stay exact */
+    ngx_http_rtdash_hwide_init(&w);
+    for (k = 0; k < 5; k++) {
+        memset(&h, 0, sizeof(h));
+        for (i = 0; i < 10; i++) {
+            name(buf, i + k * 5);
+            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+        }
+        ngx_http_rtdash_hwide_add(&w, &h);
+    }
+    est = ngx_http_rtdash_hwide_estimate(&w);
+    printf("%s 5 minutes of 10 users, 30 distinct: %llu\n",
+           est == 30 ? "ok  " : "FAIL", (unsigned long long) est);
+    if (est != 30) failed++;
+
+    printf("users: mean error %.2f %%, worst %.2f %% (64 and above)\n",
+           sum / cnt * 100, worst * 100);
+    if (sum / cnt > 0.05) { printf("FAIL mean\n"); failed++; }
+}
+
+int
+main(void)
+{
+    printf("vstat sizeof %zu (histogram %zu)\n",
+           sizeof(ngx_http_rtdash_vstat_t),
+           sizeof(ngx_http_rtdash_vstat_t)
+           - offsetof(ngx_http_rtdash_vstat_t, base));
+    values();
+    printf("values: mean error %.2f %%, worst %.2f %%\n",
+           err_sum / err_n * 100, err_max * 100);
+    if (err_sum / err_n > 0.02) { printf("FAIL mean\n"); failed++; }
+    users();
+    printf("%d failed\n", failed);
+    return failed != 0;
+}
