@@ -2,7 +2,7 @@
 /*
  * rtdash: dump and restore of a zone's data.
  *
- * A dump is a versioned header, the zone's pseudonym key (version 2),
+ * A dump is a versioned header, the zone's pseudonym key (version 2 on),
  * and one record per tool: the tool's node with every pointer zeroed;
  * the header holds a CRC32 of the records.  It is
  * written to a temp file and renamed, one tool copied under the lock at
@@ -18,8 +18,11 @@
 
 
 #define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
-/* 2: the zone's pseudonym key follows the header; 1 is read as well */
-#define NGX_HTTP_RTDASH_DUMP_VERSION  2
+/*
+ * 2: the zone's pseudonym key follows the header; 3: the nodes are of
+ * layout 3 (sketches).  1 and 2 are read as well, their nodes upgraded.
+ */
+#define NGX_HTTP_RTDASH_DUMP_VERSION  3
 
 /* the dump holds user names and ids: readable by its owner only */
 #define NGX_HTTP_RTDASH_DUMP_ACCESS   NGX_FILE_OWNER_ACCESS
@@ -62,6 +65,8 @@ static ngx_int_t ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_dump_header_t *h);
 static const char *ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
     ngx_http_rtdash_dump_header_t *h, off_t offset);
+static u_char *ngx_http_rtdash_dump_node(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_dump_header_t *h, u_char *record);
 static ngx_int_t ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf,
     size_t size, off_t offset);
 static const char *ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
@@ -361,6 +366,22 @@ ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
 }
 
 
+/* a node as read, in this layout */
+
+static u_char *
+ngx_http_rtdash_dump_node(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_dump_header_t *h, u_char *record)
+{
+    if (h->version >= 3) {
+        return record;
+    }
+
+    ngx_http_rtdash_v2_upgrade(ctx, record, record + h->node_size);
+
+    return record + h->node_size;
+}
+
+
 static const char *
 ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
     ngx_http_rtdash_dump_header_t *h, off_t offset)
@@ -407,11 +428,13 @@ ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
         return "not an rtdash dump";
     }
 
-    if (h->version != NGX_HTTP_RTDASH_DUMP_VERSION && h->version != 1) {
+    if (h->version < 1 || h->version > NGX_HTTP_RTDASH_DUMP_VERSION) {
         return "written by another version of the dump format";
     }
 
-    if (h->node_size != ctx->layout.node_size
+    if (h->node_size != (h->version < 3
+                         ? ngx_http_rtdash_v2_node_size(ctx)
+                         : ctx->layout.node_size)
         || h->retention != (uint64_t) ctx->retention
         || h->nminutes != ctx->nminutes
         || h->nevents != ctx->nevents
@@ -618,7 +641,9 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto done;
     }
 
-    record = ngx_alloc(ctx->layout.node_size, log);
+    /* room for a node as read and, after it, one as upgraded */
+
+    record = ngx_alloc(h.node_size + ctx->layout.node_size, log);
     if (record == NULL) {
         why = "out of memory";
         goto done;
@@ -638,7 +663,9 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     for (i = 0; i < h.ntools; i++) {
         if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
             != NGX_OK
-            || ngx_http_rtdash_adopt_locked(ctx, record) != NGX_OK)
+            || ngx_http_rtdash_adopt_locked(ctx,
+                              ngx_http_rtdash_dump_node(ctx, &h, record))
+               != NGX_OK)
         {
             break;
         }

@@ -528,6 +528,11 @@ void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
 ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
     ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
+/* upgrade: layout 2 nodes (dump versions 1 and 2) */
+size_t ngx_http_rtdash_v2_node_size(ngx_http_rtdash_ctx_t *ctx);
+void ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
+    u_char *node);
+
 /* p50, p95, p99: the percentiles every reader gives */
 extern const double ngx_http_rtdash_quantiles[3];
 

@@ -28,6 +28,8 @@ static void ngx_http_rtdash_vrise(ngx_http_rtdash_vstat_t *vs, int idx);
 static void ngx_http_rtdash_vfold(ngx_http_rtdash_vstat_t *vs);
 static void ngx_http_rtdash_voutlier(ngx_http_rtdash_vstat_t *vs, int idx,
     uint64_t u);
+static uint64_t ngx_http_rtdash_vunits(unsigned n, unsigned from,
+    unsigned to);
 static void ngx_http_rtdash_vminmax(double *dmin, double *dmax, double min,
     double max, int first);
 
@@ -157,6 +159,29 @@ ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v, int idx,
     }
 
     ngx_http_rtdash_vplace(vs, idx, 1);
+}
+
+
+/* n values of bin idx at once (min, max and sum are the caller's) */
+
+void
+ngx_http_rtdash_vstat_add_count(ngx_http_rtdash_vstat_t *vs, int idx,
+    uint32_t n)
+{
+    if (idx == NGX_HTTP_RTDASH_VIDX_LOW) {
+        vs->count += n;
+        vs->low += n;
+        return;
+    }
+
+    if (vs->count == vs->low) {
+        vs->base = (int16_t) ngx_http_rtdash_vclamp_base(
+                                            idx - NGX_HTTP_RTDASH_VBINS / 2);
+    }
+
+    vs->count += n;
+
+    ngx_http_rtdash_vplace(vs, idx, ngx_http_rtdash_vunits(n, 0, vs->shift));
 }
 
 

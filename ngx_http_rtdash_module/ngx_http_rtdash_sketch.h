@@ -104,6 +104,8 @@ double ngx_http_rtdash_index_value(int idx);
 
 void ngx_http_rtdash_vstat_add(ngx_http_rtdash_vstat_t *vs, double v,
     int idx, uint32_t coin);
+void ngx_http_rtdash_vstat_add_count(ngx_http_rtdash_vstat_t *vs, int idx,
+    uint32_t n);
 void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     const ngx_http_rtdash_vstat_t *src);
 void ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,

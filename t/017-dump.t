@@ -12,6 +12,12 @@ our $Mode = "$Dir/mode.dump";
 our $Foreign = "$Dir/foreign.dump";
 our $Link = "$Dir/link.dump";
 our $Subdir = "$Dir/dir.dump";
+our $V2 = "$Dir/v2.dump";
+
+# written by the module of layout 2 (dump version 2) with the zone below:
+# tools V2 (three events with values 8, 42.5 and 11) and W (a gauge)
+our $V2Data = "t/data/dump-v2.bin";
+our $V2Zone = "rt:1m retention=1m events=2 types=2 gauges=1";
 
 no_shuffle();
 no_long_string();
@@ -56,6 +62,13 @@ add_block_preprocessor(sub {
     if ($block->name =~ /TEST 7:/) {
         mkdir $Subdir;
         $path = $Subdir;
+    }
+
+    if ($block->name =~ /TEST [89]:/) {
+        File::Copy::copy($V2Data, $V2) or die $!;
+        chmod 0600, $V2;
+        $block->set_value("http_config", "rtdash_zone $V2Zone dump=$V2;");
+        return;
     }
 
     $block->set_value("http_config",
@@ -175,3 +188,27 @@ qr{dump "\Q$::Subdir\E" not restored: it is not a regular file; starting empty}
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 8: a dump of layout 2 (version 2) is upgraded: counts, values and events kept
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats?tool=V2&events=2
+--- error_code: 200
+--- response_body_like: "tool":\{"name":"V2",.*"seq":3,"totals":\{"borrow":2,"return":1\},"flagged":\{"borrow":1\},.*"value":\{"count":3,"min":8,"max":42\.5,"avg":20\.5,"p50":1[01]\.\d+,"p95":42\.5,"p99":42\.5\}\}.*"events":\[\{"seq":3,"t":[0-9.]+,"type":"return","user":"cy","flag":false,"value":11,"id":null\},\{"seq":2,[^\]]*"user":"bob","flag":false,"value":42\.5,"id":null\}\]\}$
+--- error_log eval
+qr{restored 2 tools from "\Q$::V2\E"}
+--- no_error_log
+[alert]
+
+
+
+=== TEST 9: the upgraded tools' gauges are kept too
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats?tool=W&events=0
+--- error_code: 200
+--- response_body_like: "tool":\{"name":"W",.*"gauges":\{"in_use":3\}

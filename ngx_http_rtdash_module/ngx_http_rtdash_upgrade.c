@@ -1,0 +1,242 @@
+
+/*
+ * rtdash: a tool written by layout 2 (dump versions 1 and 2) in the terms
+ * of layout 3.  Layout 2 had a 64-bin value histogram (three bins an
+ * octave) and a 256-bit map of users per minute; everything else has
+ * the same shape.  A bin's count goes to the new bin of its middle, so a
+ * restored histogram keeps the old one's precision (about 12 %); a map's
+ * distinct count becomes as many stand-in users of that minute.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+#include <math.h>
+
+
+#define NGX_HTTP_RTDASH_V2_HIST       64
+#define NGX_HTTP_RTDASH_V2_USER_BITS  256
+
+
+typedef struct {
+    uint32_t                    count;
+    uint32_t                    pad;
+    double                      min;
+    double                      max;
+    double                      sum;
+    uint32_t                    hist[NGX_HTTP_RTDASH_V2_HIST];
+} ngx_http_rtdash_v2_vstat_t;
+
+
+typedef struct {
+    uint32_t                    t;
+    uint32_t                    users[NGX_HTTP_RTDASH_V2_USER_BITS / 32];
+    uint32_t                    pad;
+    ngx_http_rtdash_v2_vstat_t  value;
+} ngx_http_rtdash_v2_minute_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t           node;
+    ngx_queue_t                 queue;
+    uint64_t                    seq;
+    uint64_t                    nevents;
+    double                      updated;
+    ngx_http_rtdash_v2_vstat_t  value;
+    uint32_t                    ngauges;
+    u_short                     name_len;
+    u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
+} ngx_http_rtdash_v2_node_t;
+
+
+static void ngx_http_rtdash_v2_layout(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_layout_t *l);
+static void ngx_http_rtdash_v2_values(ngx_http_rtdash_vstat_t *vs,
+    ngx_http_rtdash_v2_vstat_t *old);
+static void ngx_http_rtdash_v2_users(ngx_http_rtdash_hll_t *h,
+    uint32_t *bits, uint32_t t);
+
+
+static void
+ngx_http_rtdash_v2_layout(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_layout_t *l)
+{
+    size_t  off, types;
+
+    types = ctx->ntypes;
+
+    l->sec_size = ctx->layout.sec_size;
+    l->min_size = ngx_align(sizeof(ngx_http_rtdash_v2_minute_t)
+                            + sizeof(uint32_t) * 2 * types
+                            + sizeof(ngx_http_rtdash_gstat_t) * ctx->ngauges,
+                            8);
+
+    off = ngx_align(sizeof(ngx_http_rtdash_v2_node_t), 8);
+
+    l->totals = off;
+    off += sizeof(uint64_t) * types;
+    l->flagged = off;
+    off += sizeof(uint64_t) * types;
+    l->gauges = off;
+    off += sizeof(ngx_http_rtdash_gauge_t) * ctx->ngauges;
+    l->seconds = off;
+    off += l->sec_size * NGX_HTTP_RTDASH_SECONDS;
+    l->minutes = off;
+    off += l->min_size * ctx->nminutes;
+    l->ring = off;
+    off += sizeof(ngx_http_rtdash_event_t) * ctx->nevents;
+
+    l->node_size = off;
+}
+
+
+size_t
+ngx_http_rtdash_v2_node_size(ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_http_rtdash_layout_t  l;
+
+    ngx_http_rtdash_v2_layout(ctx, &l);
+
+    return l.node_size;
+}
+
+
+/* "old", a layout 2 node of this zone's parameters, into "node" */
+
+void
+ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
+    u_char *node)
+{
+    u_char                       *om, *nm;
+    size_t                        rest;
+    ngx_uint_t                    i;
+    ngx_http_rtdash_node_t       *n;
+    ngx_http_rtdash_layout_t      ol, *l;
+    ngx_http_rtdash_v2_node_t    *o;
+    ngx_http_rtdash_v2_minute_t  *m;
+
+    ngx_http_rtdash_v2_layout(ctx, &ol);
+    l = &ctx->layout;
+
+    o = (ngx_http_rtdash_v2_node_t *) old;
+    n = (ngx_http_rtdash_node_t *) node;
+
+    ngx_memzero(node, l->node_size);
+
+    n->seq = o->seq;
+    n->nevents = o->nevents;
+    n->updated = o->updated;
+    n->ngauges = o->ngauges;
+    n->name_len = ngx_min(o->name_len, NGX_HTTP_RTDASH_TOOL_MAX);
+    ngx_memcpy(n->name, o->name, n->name_len);
+
+    ngx_http_rtdash_v2_values(&n->value, &o->value);
+
+    /* totals, flagged, gauges and seconds keep their shape */
+
+    ngx_memcpy(node + l->totals, old + ol.totals, ol.minutes - ol.totals);
+
+    rest = ol.min_size - sizeof(ngx_http_rtdash_v2_minute_t);
+
+    for (i = 0; i < ctx->nminutes; i++) {
+        om = old + ol.minutes + i * ol.min_size;
+        nm = node + l->minutes + i * l->min_size;
+        m = (ngx_http_rtdash_v2_minute_t *) om;
+
+        ((ngx_http_rtdash_minute_t *) nm)->t = m->t;
+
+        ngx_http_rtdash_v2_values(&((ngx_http_rtdash_minute_t *) nm)->value,
+                                  &m->value);
+        ngx_http_rtdash_v2_users(&((ngx_http_rtdash_minute_t *) nm)->users,
+                                 m->users, m->t);
+
+        /* counts, flagged and gauge stats follow the header in both */
+        ngx_memcpy(nm + sizeof(ngx_http_rtdash_minute_t),
+                   om + sizeof(ngx_http_rtdash_v2_minute_t),
+                   ngx_min(rest, l->min_size
+                                 - sizeof(ngx_http_rtdash_minute_t)));
+    }
+
+    ngx_memcpy(node + l->ring, old + ol.ring,
+               sizeof(ngx_http_rtdash_event_t) * ctx->nevents);
+}
+
+
+/*
+ * Old bin 0 held the values below 2^-3, bin 63 those from 2^18, bin k the
+ * others, [2^((k-1)/3 - 3), 2^(k/3 - 3)): each count goes to the new bin
+ * of the old bin's middle (of min and max at the two ends).
+ */
+
+static void
+ngx_http_rtdash_v2_values(ngx_http_rtdash_vstat_t *vs,
+    ngx_http_rtdash_v2_vstat_t *old)
+{
+    int         idx;
+    double      v;
+    ngx_uint_t  k;
+
+    if (old->count == 0) {
+        return;
+    }
+
+    for (k = 0; k < NGX_HTTP_RTDASH_V2_HIST; k++) {
+        if (old->hist[k] == 0) {
+            continue;
+        }
+
+        if (k == 0) {
+            v = old->min;
+
+        } else if (k == NGX_HTTP_RTDASH_V2_HIST - 1) {
+            v = old->max;
+
+        } else {
+            v = exp2(((double) k - 0.5) / 3.0 - 3.0);
+            v = ngx_max(v, old->min);
+            v = ngx_min(v, old->max);
+        }
+
+        idx = ngx_http_rtdash_value_index(v);
+
+        ngx_http_rtdash_vstat_add_count(vs, idx, old->hist[k]);
+    }
+
+    /* the exact figures as they were */
+
+    vs->count = old->count;
+    vs->min = old->min;
+    vs->max = old->max;
+    vs->sum = old->sum;
+}
+
+
+/* linear counting over the old map, then that many users of minute t */
+
+static void
+ngx_http_rtdash_v2_users(ngx_http_rtdash_hll_t *h, uint32_t *bits,
+    uint32_t t)
+{
+    u_char      name[32], *p;
+    ngx_uint_t  i, zero, n;
+
+    zero = 0;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_V2_USER_BITS / 32; i++) {
+        zero += 32 - __builtin_popcount(bits[i]);
+    }
+
+    if (zero == NGX_HTTP_RTDASH_V2_USER_BITS) {
+        return;
+    }
+
+    n = (ngx_uint_t) (NGX_HTTP_RTDASH_V2_USER_BITS
+                      * log((double) NGX_HTTP_RTDASH_V2_USER_BITS
+                            / ngx_max(zero, 1))
+                      + 0.5);
+
+    for (i = 0; i < n; i++) {
+        p = ngx_sprintf(name, "\x01restored %uD %ui", t, i);
+        ngx_http_rtdash_hll_add(h, ngx_http_rtdash_user_key(name, p - name));
+    }
+}
