@@ -9,6 +9,11 @@
 #   make test-valgrind the suites with nginx under valgrind
 #   make test-upstream the suites against nginx 1.22.1 built from its release
 #                     source without --with-debug (scripts/upstream-nginx)
+#   make test-hup     the suites in Test::Nginx's reload mode
+#                     (TEST_NGINX_USE_HUP=1: one nginx per suite, SIGHUP
+#                     between blocks, the zones kept)
+#   make test-crash   workers killed inside the zone's lock under load
+#                     (a test build of the module, scripts/crash-test)
 #   make chaos        reloads, killed workers, slow bodies under load
 #   make check-rules  promtool: the Prometheus config, rules and rule tests
 #   make deb          the Debian package libnginx-mod-http-rtdash (build/deb/)
@@ -23,6 +28,8 @@ FUZZ_SECONDS ?= 60
 SAN         := -fsanitize=address,undefined
 CC_OPT_nginx = $(CC_OPT)
 CC_OPT_upstream = $(CC_OPT)
+# the crash-test variant: workers kill themselves inside the zone's lock
+CC_OPT_crash = $(CC_OPT) -DNGX_HTTP_RTDASH_CRASH_TEST=1
 # scripts/upstream-nginx builds the binary and unpacks the release tree here
 UPSTREAM    := $(BUILD)/upstream-nginx
 # The ASan+UBSan variant is built with clang: its one runtime holds both
@@ -41,7 +48,8 @@ SRCS := $(wildcard ngx_http_rtdash_module/*.c ngx_http_rtdash_module/*.h)
 ASSETS := $(wildcard static/*.html static/*.js static/*.css)
 
 .PHONY: all setup test unit check demo bench fuzz test-asan test-valgrind \
-        test-upstream chaos clean assets check-rules deb deb-check
+        test-upstream test-hup test-crash chaos clean assets check-rules \
+        deb deb-check
 
 all: $(BUILD)/ngx_http_rtdash_module.so
 
@@ -73,6 +81,15 @@ $(ASAN_IGNORE): Makefile
 $(BUILD)/asan/ngx_http_rtdash_module.so: $(BUILD)/asan/.configured $(SRCS) $(ASSETS) assets
 	@$(MAKE) -s -C $(BUILD)/asan -f objs/Makefile modules
 	@cp $(BUILD)/asan/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/crash/ngx_http_rtdash_module.so: $(BUILD)/crash/.configured $(SRCS) $(ASSETS) assets
+	@$(MAKE) -s -C $(BUILD)/crash -f objs/Makefile modules
+	@cp $(BUILD)/crash/objs/ngx_http_rtdash_module.so $@.tmp && mv -f $@.tmp $@
+
+# workers killed inside the zone's lock under load (scripts/crash-test)
+test-crash: setup
+	@$(MAKE) -s $(BUILD)/crash/ngx_http_rtdash_module.so
+	@RTDASH_MODULE=$(BUILD)/crash/ngx_http_rtdash_module.so scripts/crash-test
 
 # from the release tree as `make NGINX_SRC=` would, whatever NGINX_SRC says
 $(BUILD)/upstream/.configured: override NGINX_SRC = $(UPSTREAM)/src
@@ -150,6 +167,12 @@ test-upstream: setup
 	    TEST_NGINX_BINARY=$$bin \
 	    RTDASH_MODULE=$(BUILD)/upstream/ngx_http_rtdash_module.so \
 	    scripts/run-tests -r t
+
+# nginx started once per suite and reloaded for each block: what a block
+# finds in a zone may come from the blocks before it
+test-hup: setup
+	@$(MAKE) -s all
+	@TEST_NGINX_USE_HUP=1 scripts/run-tests t
 
 chaos: setup
 	@$(MAKE) -s all

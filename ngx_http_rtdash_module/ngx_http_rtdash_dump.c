@@ -3,14 +3,15 @@
  * rtdash: dump and restore of a zone's data.
  *
  * A dump is a versioned header, the zone's pseudonym key (version 2 on),
- * and one record per tool: the tool's node with every pointer zeroed;
- * the header holds a CRC32 of the records.  It is
+ * and one image per tool (ngx_http_rtdash_image.c: its node and the
+ * records it holds, flat); the header holds a CRC32 of the images and
+ * (version 3) the count of evicted tools.  It is
  * written to a temp file and renamed, one tool copied under the lock at
  * a time, everything else outside it.  One worker writes it every
  * dump_interval (whoever finds it due first), the master at exit.
  *
- * The same adoption of node records moves a zone's tools into a fresh
- * zone when a reload changes the zone's size.
+ * The same images move a zone's tools into a fresh zone when a reload
+ * changes the zone's size.
  */
 
 
@@ -19,8 +20,9 @@
 
 #define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
 /*
- * 2: the zone's pseudonym key follows the header; 3: the nodes are of
- * layout 3 (sketches).  1 and 2 are read as well, their nodes upgraded.
+ * 2: the zone's pseudonym key follows the header; 3: images of layout 3
+ * (pools, sketches), and the header ends in "evicted".  1 and 2 are read
+ * as well, their nodes upgraded.
  */
 #define NGX_HTTP_RTDASH_DUMP_VERSION  3
 
@@ -56,17 +58,26 @@ typedef struct {
     int64_t                     written;
     uint64_t                    ntypes_used;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
+    uint64_t                    evicted;      /* version 3 */
 } ngx_http_rtdash_dump_header_t;
+
+
+/* the header of versions 1 and 2: all but "evicted" */
+#define NGX_HTTP_RTDASH_DUMP_HEADER_V2                                       \
+    offsetof(ngx_http_rtdash_dump_header_t, evicted)
 
 
 static void ngx_http_rtdash_dump_timer(ngx_event_t *ev);
 static ngx_int_t ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx,
-    ngx_fd_t fd, u_char *copy, ngx_queue_t *q,
+    ngx_fd_t fd, u_char *copy, ngx_queue_t *q, uint64_t start,
     ngx_http_rtdash_dump_header_t *h);
-static const char *ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
-    ngx_http_rtdash_dump_header_t *h, off_t offset);
-static u_char *ngx_http_rtdash_dump_node(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_dump_header_t *h, u_char *record);
+static u_char *ngx_http_rtdash_dump_next(ngx_http_rtdash_ctx_t *ctx,
+    ngx_fd_t fd, ngx_http_rtdash_dump_header_t *h, u_char *buf,
+    off_t *offset, size_t *len);
+static size_t ngx_http_rtdash_dump_buf_size(ngx_http_rtdash_ctx_t *ctx);
+static const char *ngx_http_rtdash_dump_verify(ngx_http_rtdash_ctx_t *ctx,
+    ngx_fd_t fd, u_char *buf, ngx_http_rtdash_dump_header_t *h,
+    off_t offset, off_t size);
 static ngx_int_t ngx_http_rtdash_dump_read(ngx_fd_t fd, u_char *buf,
     size_t size, off_t offset);
 static const char *ngx_http_rtdash_dump_check(ngx_http_rtdash_ctx_t *ctx,
@@ -76,42 +87,6 @@ static ngx_fd_t ngx_http_rtdash_dump_open(ngx_http_rtdash_ctx_t *ctx,
 static const char *ngx_http_rtdash_dump_trust(ngx_http_rtdash_ctx_t *ctx,
     ngx_log_t *log, ngx_file_info_t *fi, u_char *buf, size_t size);
 static ngx_uid_t ngx_http_rtdash_dump_user(ngx_http_rtdash_ctx_t *ctx);
-
-
-/* under the lock: a copy of a node's bytes becomes a tool of this zone */
-
-ngx_int_t
-ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx, u_char *record)
-{
-    ngx_http_rtdash_node_t  *node, *src;
-
-    src = (ngx_http_rtdash_node_t *) record;
-
-    if (src->name_len == 0 || src->name_len > NGX_HTTP_RTDASH_TOOL_MAX
-        || src->ngauges > ctx->ngauges
-        || ctx->sh->ntools >= ctx->sh->max_tools)
-    {
-        return NGX_DECLINED;
-    }
-
-    node = ngx_slab_alloc_locked(ctx->shpool, ctx->layout.node_size);
-    if (node == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(node, record, ctx->layout.node_size);
-
-    ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
-    node->node.key = ngx_crc32_short(node->name, node->name_len);
-
-    ngx_http_rtdash_tool_insert_locked(ctx, node);
-
-    if (node->seq > ctx->sh->seq) {
-        ctx->sh->seq = node->seq;
-    }
-
-    return NGX_OK;
-}
 
 
 /* a fresh zone takes over the tools of the zone it replaces */
@@ -135,18 +110,19 @@ ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
         return;
     }
 
-    copy = ngx_alloc(ctx->layout.node_size, log);
+    copy = ngx_alloc(ngx_http_rtdash_image_max(ctx), log);
     if (copy == NULL) {
         return;
     }
 
     n = 0;
 
-    ngx_shmtx_lock(&octx->shpool->mutex);
+    ngx_http_rtdash_lock(octx);
 
     ctx->sh->accepted = octx->sh->accepted;
     ctx->sh->rejected = octx->sh->rejected;
     ctx->sh->refused = octx->sh->refused;
+    ctx->sh->evicted = octx->sh->evicted;
     ctx->sh->started = octx->sh->started;
     ctx->sh->seq = octx->sh->seq;
     ctx->sh->ntypes = octx->sh->ntypes;
@@ -159,16 +135,16 @@ ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
          q = ngx_queue_next(q))
     {
         node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        ngx_memcpy(copy, node, ctx->layout.node_size);
+        (void) ngx_http_rtdash_image_locked(octx, node, copy);
 
-        if (ngx_http_rtdash_adopt_locked(ctx, copy) != NGX_OK) {
+        if (ngx_http_rtdash_image_adopt_locked(ctx, copy) != NGX_OK) {
             break;
         }
 
         n++;
     }
 
-    ngx_shmtx_unlock(&octx->shpool->mutex);
+    ngx_http_rtdash_unlock(octx);
 
     ngx_free(copy);
 
@@ -182,6 +158,7 @@ ngx_int_t
 ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 {
     u_char                          *copy, *tmp;
+    uint64_t                         start;
     ngx_fd_t                         fd;
     ngx_err_t                        err;
     ngx_uint_t                       n;
@@ -189,7 +166,7 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     ngx_http_rtdash_dump_header_t    h;
 
     tmp = ngx_alloc(ctx->dump.len + NGX_INT64_LEN + 8, log);
-    copy = ngx_alloc(ctx->layout.node_size, log);
+    copy = ngx_alloc(ngx_http_rtdash_image_max(ctx), log);
 
     if (tmp == NULL || copy == NULL) {
         goto failed;
@@ -234,18 +211,20 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     h.ngauges = ctx->ngauges;
     h.written = ngx_time();
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
 
     h.seq = ctx->sh->seq;
     h.accepted = ctx->sh->accepted;
     h.rejected = ctx->sh->rejected;
     h.refused = ctx->sh->refused;
+    h.evicted = ctx->sh->evicted;
     h.started = ctx->sh->started;
     h.ntypes_used = ctx->sh->ntypes;
     ngx_memcpy(h.types, ctx->sh->types, sizeof(h.types));
     q = ngx_queue_head(&ctx->sh->tools);
+    start = ctx->sh->records;
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     ngx_crc32_init(h.crc);
 
@@ -256,7 +235,7 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto write_failed;
     }
 
-    if (ngx_http_rtdash_dump_tools(ctx, fd, copy, q, &h) != NGX_OK) {
+    if (ngx_http_rtdash_dump_tools(ctx, fd, copy, q, start, &h) != NGX_OK) {
         goto write_failed;
     }
 
@@ -317,92 +296,152 @@ failed:
 /*
  * Every tool from q on, one copied under the lock at a time, after the
  * header and the key; h gets the count, the checksum and the newest seq.
- * Tools are never freed once in the queue: the walk goes on lock by lock.
+ * Nodes are never freed once in the queue (an evicted tool's node is the
+ * new tool's, in the same place): the walk goes on lock by lock.  Tools
+ * made after record "start" wait for the next dump.
  */
 
 static ngx_int_t
 ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
-    u_char *copy, ngx_queue_t *q, ngx_http_rtdash_dump_header_t *h)
+    u_char *copy, ngx_queue_t *q, uint64_t start,
+    ngx_http_rtdash_dump_header_t *h)
 {
     off_t                    offset;
+    size_t                   len;
     ngx_http_rtdash_node_t  *node;
 
     offset = sizeof(ngx_http_rtdash_dump_header_t) + NGX_HTTP_RTDASH_KEY_LEN;
     h->ntools = 0;
 
     for ( ;; ) {
-        ngx_shmtx_lock(&ctx->shpool->mutex);
+        ngx_http_rtdash_lock(ctx);
 
         if (q == ngx_queue_sentinel(&ctx->sh->tools)) {
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            ngx_http_rtdash_unlock(ctx);
             return NGX_OK;
         }
 
         node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        ngx_memcpy(copy, node, ctx->layout.node_size);
         q = ngx_queue_next(q);
 
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        if (node->born > start) {
+            ngx_http_rtdash_unlock(ctx);
+            continue;
+        }
+
+        len = ngx_http_rtdash_image_locked(ctx, node, copy);
+
+        ngx_http_rtdash_unlock(ctx);
 
         node = (ngx_http_rtdash_node_t *) copy;
-        ngx_memzero(&node->node, sizeof(ngx_rbtree_node_t));
-        ngx_memzero(&node->queue, sizeof(ngx_queue_t));
 
         if (node->seq > h->seq) {
             h->seq = node->seq;
         }
 
-        ngx_crc32_update(&h->crc, copy, ctx->layout.node_size);
+        ngx_crc32_update(&h->crc, copy, len);
 
-        if (pwrite(fd, copy, ctx->layout.node_size, offset)
-            != (ssize_t) ctx->layout.node_size)
-        {
+        if (pwrite(fd, copy, len, offset) != (ssize_t) len) {
             return NGX_ERROR;
         }
 
-        offset += ctx->layout.node_size;
+        offset += len;
         h->ntools++;
     }
 }
 
 
-/* a node as read, in this layout */
+/*
+ * The next tool of a dump, at *offset, read into buf (dump_buf_size()):
+ * *len bytes as in the file (for the checksum, at buf), and the image
+ * they make in this layout, returned (NULL: they make none).
+ */
 
 static u_char *
-ngx_http_rtdash_dump_node(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_dump_header_t *h, u_char *record)
+ngx_http_rtdash_dump_next(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
+    ngx_http_rtdash_dump_header_t *h, u_char *buf, off_t *offset,
+    size_t *len)
 {
-    if (h->version >= 3) {
-        return record;
+    size_t  n;
+
+    if (h->version < 3) {
+        if (ngx_http_rtdash_dump_read(fd, buf, h->node_size, *offset)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+        *len = h->node_size;
+        *offset += h->node_size;
+
+        ngx_http_rtdash_v2_upgrade(ctx, buf, buf + h->node_size);
+
+        return buf + h->node_size;
     }
 
-    ngx_http_rtdash_v2_upgrade(ctx, record, record + h->node_size);
+    if (ngx_http_rtdash_dump_read(fd, buf, ctx->layout.node_size, *offset)
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
-    return record + h->node_size;
+    n = ngx_http_rtdash_image_size(ctx, buf);
+
+    if (n == 0
+        || ngx_http_rtdash_dump_read(fd, buf + ctx->layout.node_size,
+                                     n - ctx->layout.node_size,
+                                     *offset + ctx->layout.node_size)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    *len = n;
+    *offset += n;
+
+    return buf;
+}
+
+
+static size_t
+ngx_http_rtdash_dump_buf_size(ngx_http_rtdash_ctx_t *ctx)
+{
+    return ngx_max(ngx_http_rtdash_image_max(ctx),
+                   ngx_http_rtdash_v2_node_size(ctx))
+           + ngx_http_rtdash_image_max(ctx);
 }
 
 
 static const char *
-ngx_http_rtdash_dump_verify(ngx_fd_t fd, u_char *record,
-    ngx_http_rtdash_dump_header_t *h, off_t offset)
+ngx_http_rtdash_dump_verify(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
+    u_char *buf, ngx_http_rtdash_dump_header_t *h, off_t offset,
+    off_t size)
 {
+    size_t      len;
     uint32_t    crc;
     ngx_uint_t  i;
 
     ngx_crc32_init(crc);
 
     for (i = 0; i < h->ntools; i++) {
-        if (ngx_http_rtdash_dump_read(fd, record, h->node_size, offset)
-            != NGX_OK)
+        if (offset >= size) {
+            return "its size does not match its header";
+        }
+
+        if (ngx_http_rtdash_dump_next(ctx, fd, h, buf, &offset, &len)
+            == NULL)
         {
             return "it cannot be read";
         }
 
-        ngx_crc32_update(&crc, record, h->node_size);
-        offset += h->node_size;
+        ngx_crc32_update(&crc, buf, len);
     }
 
     ngx_crc32_final(crc);
+
+    if (offset != size) {
+        return "its size does not match its header";
+    }
 
     return (crc == h->crc) ? NULL : "its checksum does not match";
 }
@@ -587,8 +626,9 @@ ngx_http_rtdash_dump_user(ngx_http_rtdash_ctx_t *ctx)
 void
 ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 {
-    u_char                         *record;
+    u_char                         *record, *image;
     u_char                          buf[NGX_HTTP_RTDASH_DUMP_WHY_LEN];
+    size_t                          len;
     u_char                          key[NGX_HTTP_RTDASH_KEY_LEN];
     off_t                           offset, start;
     ngx_fd_t                        fd;
@@ -610,7 +650,10 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto done;
     }
 
-    if (ngx_http_rtdash_dump_read(fd, (u_char *) &h, sizeof(h), 0)
+    h.evicted = 0;
+
+    if (ngx_http_rtdash_dump_read(fd, (u_char *) &h,
+                                  NGX_HTTP_RTDASH_DUMP_HEADER_V2, 0)
         != NGX_OK)
     {
         why = "it is too short to be a dump";
@@ -622,7 +665,19 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto done;
     }
 
-    start = sizeof(h);
+    start = NGX_HTTP_RTDASH_DUMP_HEADER_V2;
+
+    if (h.version >= 3) {
+        if (ngx_http_rtdash_dump_read(fd, (u_char *) &h.evicted,
+                                      sizeof(h.evicted), start)
+            != NGX_OK)
+        {
+            why = "it is too short to be a dump";
+            goto done;
+        }
+
+        start = sizeof(h);
+    }
 
     if (h.version >= 2) {
         if (ngx_http_rtdash_dump_read(fd, key, NGX_HTTP_RTDASH_KEY_LEN,
@@ -636,14 +691,9 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         start += NGX_HTTP_RTDASH_KEY_LEN;
     }
 
-    if ((uint64_t) ngx_file_size(&fi) != start + h.ntools * h.node_size) {
-        why = "its size does not match its header";
-        goto done;
-    }
+    /* room for a tool as read and, after it, as upgraded */
 
-    /* room for a node as read and, after it, one as upgraded */
-
-    record = ngx_alloc(h.node_size + ctx->layout.node_size, log);
+    record = ngx_alloc(ngx_http_rtdash_dump_buf_size(ctx), log);
     if (record == NULL) {
         why = "out of memory";
         goto done;
@@ -651,26 +701,25 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
     /* first the checksum of everything, then the tools */
 
-    why = ngx_http_rtdash_dump_verify(fd, record, &h, start);
+    why = ngx_http_rtdash_dump_verify(ctx, fd, record, &h, start,
+                                      ngx_file_size(&fi));
     if (why) {
         goto done;
     }
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
 
     offset = start;
 
     for (i = 0; i < h.ntools; i++) {
-        if (ngx_http_rtdash_dump_read(fd, record, h.node_size, offset)
-            != NGX_OK
-            || ngx_http_rtdash_adopt_locked(ctx,
-                              ngx_http_rtdash_dump_node(ctx, &h, record))
-               != NGX_OK)
+        image = ngx_http_rtdash_dump_next(ctx, fd, &h, record, &offset,
+                                          &len);
+
+        if (image == NULL
+            || ngx_http_rtdash_image_adopt_locked(ctx, image) != NGX_OK)
         {
             break;
         }
-
-        offset += h.node_size;
     }
 
     if (i < h.ntools) {
@@ -684,7 +733,7 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
 
         ctx->sh->seq = 0;
 
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_http_rtdash_unlock(ctx);
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "rtdash zone \"%V\": dump \"%V\" stopped at tool %ui "
                       "of %uL, starting empty", &ctx->name, &ctx->dump, i,
@@ -703,11 +752,12 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     ctx->sh->accepted = h.accepted;
     ctx->sh->rejected = h.rejected;
     ctx->sh->refused = h.refused;
+    ctx->sh->evicted = h.evicted;
     ctx->sh->started = h.started;
     ctx->sh->ntypes = h.ntypes_used;
     ngx_memcpy(ctx->sh->types, h.types, sizeof(h.types));
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "rtdash zone \"%V\": restored %uL tools from \"%V\" "
@@ -772,7 +822,7 @@ ngx_http_rtdash_dump_timer(ngx_event_t *ev)
 
     /* one worker, whichever finds it due first, writes the dump */
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
 
     due = (now - ctx->sh->dumped >= ctx->dump_interval
            && ctx->sh->seq != ctx->sh->dumped_seq);
@@ -782,7 +832,7 @@ ngx_http_rtdash_dump_timer(ngx_event_t *ev)
         ctx->sh->dumped_seq = ctx->sh->seq;
     }
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     if (due) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,

@@ -6,6 +6,11 @@
  * own.  Rendering copies what the frame shows out of the zone, one tool
  * per lock (collect), adds buckets up across tools, merges raw events
  * newest first, and writes the JSON inside the transport's framing.
+ *
+ * The buckets and events cover every tool of the filter; the list of
+ * tools holds at most the filter's limit of them, the most recently
+ * written (by their seq), kept in a heap as the walk goes, so a frame of
+ * a zone of 10,000 tools holds summaries for the limit only.
  */
 
 
@@ -15,11 +20,19 @@
 #define NGX_HTTP_RTDASH_ACTIVE      61      /* s a tool's rates move */
 
 
-/* a raw event and the summary of its tool */
+/* a raw event and the name of its tool */
 typedef struct {
-    ngx_http_rtdash_summary_t   *tool;
+    u_char                      *tool;
+    size_t                       tool_len;
     ngx_http_rtdash_event_t      ev;
 } ngx_http_rtdash_sev_t;
+
+
+/* a tool kept for the frame's list, and its place in the walk */
+typedef struct {
+    ngx_http_rtdash_summary_t   *s;
+    ngx_uint_t                   i;
+} ngx_http_rtdash_kept_t;
 
 
 /* what a render takes from the zone */
@@ -33,18 +46,24 @@ typedef struct {
     ngx_uint_t                   window;
     ngx_pool_t                  *tmp;
     ngx_http_rtdash_zinfo_t      zi;
-    ngx_http_rtdash_summary_t   *tools;
-    ngx_http_rtdash_summary_t  **order;       /* &tools[i] */
-    ngx_uint_t                   ntools;
-    ngx_uint_t                   max_tools;
+    ngx_http_rtdash_summary_t   *tools;       /* cap + 1 slots */
+    ngx_http_rtdash_summary_t   *spare;       /* the slot to copy into */
+    ngx_http_rtdash_kept_t      *kept;        /* a heap, oldest seq first */
+    ngx_uint_t                   nkept;
+    ngx_uint_t                   cap;
+    ngx_uint_t                   matched;     /* tools the frame covers */
+    ngx_uint_t                   active;
+    ngx_http_rtdash_summary_t  **order;       /* kept, in the walk's order */
     ngx_http_rtdash_sev_t       *events;      /* newest first */
     ngx_uint_t                   nevents;
+    ngx_uint_t                   fresh;       /* a tool's, in events */
     ngx_uint_t                   missed;      /* events beyond the cap */
     ngx_uint_t                   lost;        /* not in the rings */
     uint32_t                    *seconds;     /* sec bucket sums */
     ngx_http_rtdash_minute_t    *minutes;     /* minute bucket sums */
     ngx_uint_t                   nseconds;
     ngx_uint_t                   nminutes;
+    ngx_http_rtdash_minute_t    *one;         /* a tool's minute, read */
     ngx_http_rtdash_hwide_t     *users;       /* snapshot: the span */
     ngx_http_rtdash_vwide_t     *values;
     time_t                       now;
@@ -54,8 +73,15 @@ typedef struct {
 static ngx_int_t ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd);
 static ngx_int_t ngx_http_rtdash_render_collect(
     ngx_http_rtdash_render_t *rd);
-static ngx_int_t ngx_http_rtdash_collect_locked(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_node_t *node);
+static ngx_http_rtdash_summary_t *ngx_http_rtdash_collect_locked(
+    ngx_http_rtdash_render_t *rd, ngx_http_rtdash_node_t *node);
+static ngx_int_t ngx_http_rtdash_collect_done(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_summary_t *s);
+static void ngx_http_rtdash_keep(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_summary_t *s);
+static void ngx_http_rtdash_kept_sift(ngx_http_rtdash_render_t *rd,
+    ngx_uint_t i);
+static int ngx_cdecl ngx_http_rtdash_kept_cmp(const void *a, const void *b);
 static void ngx_http_rtdash_collect_buckets_locked(
     ngx_http_rtdash_render_t *rd, ngx_http_rtdash_node_t *node);
 static void ngx_http_rtdash_collect_events_locked(
@@ -152,12 +178,7 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
         goto done;
     }
 
-    for (i = 0; i < rd.ntools; i++) {
-        if (rd.tools[i].updated >= (double) (rd.now - NGX_HTTP_RTDASH_ACTIVE))
-        {
-            *active = 1;
-        }
-    }
+    *active = rd.active;
 
     if (mode == NGX_HTTP_RTDASH_FRAME_RESUME && (rd.lost || rd.missed)) {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, fr->log, 0,
@@ -166,19 +187,28 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
         goto done;
     }
 
-    if (mode == NGX_HTTP_RTDASH_FRAME_UPDATE && rd.ntools == 0) {
+    if (mode == NGX_HTTP_RTDASH_FRAME_UPDATE && rd.matched == 0) {
         goto done;
     }
 
-    rd.order = ngx_palloc(rd.tmp, (rd.ntools + 1)
+    /* the tools kept, listed in the order of the zone (or the filter) */
+
+    rd.order = ngx_palloc(rd.tmp, (rd.nkept + 1)
                                   * sizeof(ngx_http_rtdash_summary_t *));
     if (rd.order == NULL) {
         goto done;
     }
 
-    for (i = 0; i < rd.ntools; i++) {
-        rd.order[i] = &rd.tools[i];
+    ngx_qsort(rd.kept, rd.nkept, sizeof(ngx_http_rtdash_kept_t),
+              ngx_http_rtdash_kept_cmp);
+
+    for (i = 0; i < rd.nkept; i++) {
+        rd.order[i] = rd.kept[i].s;
     }
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, fr->log, 0,
+                   "rtdash frame: %ui of %ui tools listed, limit %ui",
+                   rd.nkept, rd.matched, rd.filter->limit);
 
     frame = ngx_http_rtdash_render_write(&rd);
 
@@ -193,7 +223,7 @@ done:
 static ngx_int_t
 ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
 {
-    ngx_uint_t                 snapshot;
+    ngx_uint_t                 snapshot, max_tools;
     ngx_http_rtdash_ctx_t     *ctx;
     ngx_http_rtdash_frames_t  *fr;
 
@@ -210,21 +240,26 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
         return NGX_ERROR;
     }
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
     ngx_http_rtdash_zinfo_locked(ctx, &rd->zi);
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
-    /* summaries go to memory kept from render to render */
+    /*
+     * Summaries go to memory kept from render to render: one for each
+     * tool listed, and the one being copied.  A few tools may be made
+     * while the walk goes on: past the cap, the oldest are left out.
+     */
 
-    rd->max_tools = (rd->filter->ntools ? rd->filter->ntools
-                                        : rd->zi.ntools) + 16;
+    max_tools = (rd->filter->ntools ? rd->filter->ntools
+                                    : rd->zi.ntools) + 16;
+    rd->cap = ngx_min(rd->filter->limit, max_tools);
 
-    if (fr->nsummaries < rd->max_tools) {
+    if (fr->nsummaries < rd->cap + 1) {
         if (fr->summaries) {
             ngx_free(fr->summaries);
         }
 
-        fr->nsummaries = rd->max_tools + rd->max_tools / 2;
+        fr->nsummaries = rd->cap + 1 + rd->cap / 2;
         fr->summaries = ngx_alloc(fr->nsummaries
                                   * sizeof(ngx_http_rtdash_summary_t),
                                   fr->log);
@@ -235,9 +270,14 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
     }
 
     rd->tools = fr->summaries;
+    rd->spare = &rd->tools[0];
+
+    rd->kept = ngx_palloc(rd->tmp, (rd->cap + 1)
+                                   * sizeof(ngx_http_rtdash_kept_t));
 
     rd->seconds = ngx_pcalloc(rd->tmp, ctx->layout.sec_size * rd->nseconds);
     rd->minutes = ngx_pcalloc(rd->tmp, ctx->layout.min_size * rd->nminutes);
+    rd->one = ngx_palloc(rd->tmp, ctx->layout.min_size);
 
     if (snapshot) {
         rd->users = ngx_palloc(rd->tmp, sizeof(ngx_http_rtdash_hwide_t));
@@ -260,7 +300,9 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
     rd->events = ngx_palloc(rd->tmp, (rd->filter->events + 1) * 3
                                      * sizeof(ngx_http_rtdash_sev_t));
 
-    if (rd->seconds == NULL || rd->minutes == NULL || rd->events == NULL) {
+    if (rd->seconds == NULL || rd->minutes == NULL || rd->one == NULL
+        || rd->events == NULL || rd->kept == NULL)
+    {
         goto failed;
     }
 
@@ -280,12 +322,14 @@ failed:
 static ngx_int_t
 ngx_http_rtdash_render_collect(ngx_http_rtdash_render_t *rd)
 {
-    ngx_int_t                  rc;
-    ngx_uint_t                 i;
-    ngx_queue_t               *q;
-    ngx_http_rtdash_ctx_t     *ctx;
-    ngx_http_rtdash_node_t    *node;
-    ngx_http_rtdash_filter_t  *f;
+    uint64_t                    start;
+    ngx_int_t                   rc;
+    ngx_uint_t                  i;
+    ngx_queue_t                *q;
+    ngx_http_rtdash_ctx_t      *ctx;
+    ngx_http_rtdash_node_t     *node;
+    ngx_http_rtdash_filter_t   *f;
+    ngx_http_rtdash_summary_t  *s;
 
     ctx = rd->ctx;
     f = rd->filter;
@@ -293,45 +337,63 @@ ngx_http_rtdash_render_collect(ngx_http_rtdash_render_t *rd)
 
     if (f->ntools) {
         for (i = 0; i < f->ntools && rc == NGX_OK; i++) {
-            ngx_shmtx_lock(&ctx->shpool->mutex);
+            ngx_http_rtdash_lock(ctx);
 
             node = ngx_http_rtdash_lookup_locked(ctx, f->hashes[i],
                                                  f->tools[i].data,
                                                  f->tools[i].len);
-            if (node) {
-                rc = ngx_http_rtdash_collect_locked(rd, node);
-            }
+            s = node ? ngx_http_rtdash_collect_locked(rd, node) : NULL;
 
-            ngx_shmtx_unlock(&ctx->shpool->mutex);
+            ngx_http_rtdash_unlock(ctx);
+
+            if (s) {
+                rc = ngx_http_rtdash_collect_done(rd, s);
+            }
         }
 
         return rc;
     }
 
-    /* tools are never removed once seen: the queue only grows */
+    /*
+     * Nodes never leave the queue once there (an eviction reuses one in
+     * place); a tool made after the walk began waits for the next frame.
+     */
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
     q = ngx_queue_head(&ctx->sh->tools);
+    start = ctx->sh->records;
 
     while (q != ngx_queue_sentinel(&ctx->sh->tools) && rc == NGX_OK) {
         node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        rc = ngx_http_rtdash_collect_locked(rd, node);
+
+        s = (node->born <= start) ? ngx_http_rtdash_collect_locked(rd, node)
+                                  : NULL;
+
         q = ngx_queue_next(q);
 
         /* let writers in between tools */
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-        ngx_shmtx_lock(&ctx->shpool->mutex);
+        ngx_http_rtdash_unlock(ctx);
+
+        if (s) {
+            rc = ngx_http_rtdash_collect_done(rd, s);
+        }
+
+        ngx_http_rtdash_lock(ctx);
     }
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     return rc;
 }
 
 
-/* under the lock: copy what a frame needs of one tool, add up buckets */
+/*
+ * Under the lock: copy what a frame needs of one tool into the spare
+ * summary, add up buckets, merge events.  NULL: the tool has nothing for
+ * an update.
+ */
 
-static ngx_int_t
+static ngx_http_rtdash_summary_t *
 ngx_http_rtdash_collect_locked(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_node_t *node)
 {
@@ -340,24 +402,163 @@ ngx_http_rtdash_collect_locked(ngx_http_rtdash_render_t *rd,
     if (rd->mode != NGX_HTTP_RTDASH_FRAME_SNAPSHOT && node->seq <= rd->since
         && node->updated < (double) (rd->now - NGX_HTTP_RTDASH_ACTIVE))
     {
-        return NGX_OK;
+        return NULL;
     }
 
-    if (rd->ntools == rd->max_tools) {
-        /* tools that came after the render started: the next frame */
-        return NGX_OK;
+    s = rd->spare;
+
+    if (rd->nkept < rd->cap || (rd->cap && node->seq > rd->kept[0].s->seq)) {
+        ngx_http_rtdash_summary_locked(rd->ctx, node, rd->now, s);
+
+    } else {
+        /* not listed: what its events and the count need, no more */
+        ngx_memcpy(s->name, node->name, node->name_len);
+        s->name_len = node->name_len;
+        s->updated = node->updated;
+        s->seq = node->seq;
     }
 
-    s = &rd->tools[rd->ntools++];
-
-    ngx_http_rtdash_summary_locked(rd->ctx, node, rd->now, s);
     ngx_http_rtdash_collect_buckets_locked(rd, node);
 
     if (rd->filter->events) {
         ngx_http_rtdash_collect_events_locked(rd, node, s);
     }
 
+    return s;
+}
+
+
+/*
+ * After the lock: the tool's events that made the frame's list get a
+ * copy of its name (its summary may go to another tool), the tool is
+ * counted and kept if it is among the most recently written.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_collect_done(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_summary_t *s)
+{
+    u_char      *name;
+    ngx_uint_t   i;
+
+    if (rd->fresh) {
+        rd->fresh = 0;
+
+        name = ngx_pnalloc(rd->tmp, s->name_len);
+        if (name == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(name, s->name, s->name_len);
+
+        for (i = 0; i < rd->nevents; i++) {
+            if (rd->events[i].tool == s->name) {
+                rd->events[i].tool = name;
+            }
+        }
+    }
+
+    rd->matched++;
+
+    if (s->updated >= (double) (rd->now - NGX_HTTP_RTDASH_ACTIVE)) {
+        rd->active = 1;
+    }
+
+    ngx_http_rtdash_keep(rd, s);
+
     return NGX_OK;
+}
+
+
+/*
+ * The heap of the kept tools has the oldest (lowest seq) on top: a tool
+ * newer than it takes its place, and the top's summary is the spare.
+ */
+
+static void
+ngx_http_rtdash_keep(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_summary_t *s)
+{
+    ngx_uint_t                  i, parent;
+    ngx_http_rtdash_kept_t      k;
+    ngx_http_rtdash_summary_t  *old;
+
+    if (rd->nkept < rd->cap) {
+        i = rd->nkept++;
+        k.s = s;
+        k.i = rd->matched;
+
+        while (i > 0) {
+            parent = (i - 1) / 2;
+
+            if (rd->kept[parent].s->seq <= s->seq) {
+                break;
+            }
+
+            rd->kept[i] = rd->kept[parent];
+            i = parent;
+        }
+
+        rd->kept[i] = k;
+        rd->spare = &rd->tools[rd->nkept];
+
+        return;
+    }
+
+    if (rd->cap == 0 || s->seq <= rd->kept[0].s->seq) {
+        /* not kept: the spare is copied over by the next tool */
+        return;
+    }
+
+    old = rd->kept[0].s;
+    rd->kept[0].s = s;
+    rd->kept[0].i = rd->matched;
+    ngx_http_rtdash_kept_sift(rd, 0);
+    rd->spare = old;
+}
+
+
+static void
+ngx_http_rtdash_kept_sift(ngx_http_rtdash_render_t *rd, ngx_uint_t i)
+{
+    ngx_uint_t              c;
+    ngx_http_rtdash_kept_t  k;
+
+    k = rd->kept[i];
+
+    for ( ;; ) {
+        c = 2 * i + 1;
+
+        if (c >= rd->nkept) {
+            break;
+        }
+
+        if (c + 1 < rd->nkept && rd->kept[c + 1].s->seq < rd->kept[c].s->seq)
+        {
+            c++;
+        }
+
+        if (k.s->seq <= rd->kept[c].s->seq) {
+            break;
+        }
+
+        rd->kept[i] = rd->kept[c];
+        i = c;
+    }
+
+    rd->kept[i] = k;
+}
+
+
+static int ngx_cdecl
+ngx_http_rtdash_kept_cmp(const void *a, const void *b)
+{
+    ngx_http_rtdash_kept_t  *x, *y;
+
+    x = (ngx_http_rtdash_kept_t *) a;
+    y = (ngx_http_rtdash_kept_t *) b;
+
+    return (x->i < y->i) ? -1 : (x->i > y->i);
 }
 
 
@@ -377,7 +578,7 @@ ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
         t = rd->now - (rd->nseconds - 1 - i);
         src = ngx_http_rtdash_second_slot(ctx, node, t);
 
-        if (src[0] != (uint32_t) t) {
+        if (src == NULL || src[0] != (uint32_t) t) {
             continue;
         }
 
@@ -393,9 +594,9 @@ ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
 
     for (i = 0; i < rd->nminutes; i++) {
         t = first + i * 60;
-        m = ngx_http_rtdash_minute_slot(ctx, node, t);
+        m = rd->one;
 
-        if (m->t != (uint32_t) t) {
+        if (!ngx_http_rtdash_minute_read_locked(ctx, node, t, m)) {
             continue;
         }
 
@@ -442,11 +643,13 @@ ngx_http_rtdash_collect_events_locked(ngx_http_rtdash_render_t *rd,
             break;
         }
 
-        evs[n].tool = s;
+        evs[n].tool = s->name;
+        evs[n].tool_len = s->name_len;
         evs[n].ev = *e;
     }
 
     if (!snapshot && n == avail && node->nevents > avail
+        && ngx_http_rtdash_ring_slot(ctx, node, node->nevents)
         && ngx_http_rtdash_ring_slot(ctx, node, node->nevents)->seq
            > rd->since + 1)
     {
@@ -493,6 +696,9 @@ ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
     if (i < rd->nevents || j < n) {
         rd->missed++;
     }
+
+    /* this tool's events in the list: named after the lock */
+    rd->fresh = j;
 
     ngx_memcpy(rd->events, out, k * sizeof(ngx_http_rtdash_sev_t));
     rd->nevents = k;
@@ -610,7 +816,7 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_out_uint(o, rd->zi.seq);
     ngx_http_rtdash_out_lit(o, ",");
     ngx_http_rtdash_json_overview(o, rd->ctx, &rd->zi, rd->order,
-                                  rd->ntools, -1);
+                                  rd->nkept, rd->matched);
 
     if (rd->mode == NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
         ngx_http_rtdash_out_lit(o, ",\"tool\":[");
@@ -643,8 +849,8 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
         }
 
         ngx_http_rtdash_json_event(o, &rd->zi, &rd->events[i].ev,
-                                   rd->events[i].tool->name,
-                                   rd->events[i].tool->name_len);
+                                   rd->events[i].tool,
+                                   rd->events[i].tool_len);
     }
 
     ngx_http_rtdash_out_lit(o, "]}");

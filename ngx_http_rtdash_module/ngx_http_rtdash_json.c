@@ -223,7 +223,9 @@ ngx_http_rtdash_json_zone(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_lit(o, ",\"max_tools\":");
     ngx_http_rtdash_out_uint(o, zi->max_tools);
     ngx_http_rtdash_out_lit(o, ",\"bytes_per_tool\":");
-    ngx_http_rtdash_out_uint(o, ctx->layout.node_size);
+    ngx_http_rtdash_out_uint(o, zi->ntools ? zi->tool_bytes / zi->ntools : 0);
+    ngx_http_rtdash_out_lit(o, ",\"bytes_busy_tool\":");
+    ngx_http_rtdash_out_uint(o, ngx_http_rtdash_busy_tool_size(ctx));
     ngx_http_rtdash_out_lit(o, ",\"retention\":");
     ngx_http_rtdash_out_uint(o, ctx->retention);
     ngx_http_rtdash_out_lit(o, ",\"events\":");
@@ -240,6 +242,8 @@ ngx_http_rtdash_json_zone(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_uint(o, zi->rejected);
     ngx_http_rtdash_out_lit(o, ",\"refused\":");
     ngx_http_rtdash_out_uint(o, zi->refused);
+    ngx_http_rtdash_out_lit(o, ",\"evicted\":");
+    ngx_http_rtdash_out_uint(o, zi->evicted);
     ngx_http_rtdash_out_lit(o, ",\"started\":");
     ngx_http_rtdash_out_uint(o, zi->started);
     ngx_http_rtdash_out_lit(o, "}");

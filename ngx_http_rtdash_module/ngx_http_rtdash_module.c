@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_rtdash_place(ngx_conf_t *cf,
     ngx_http_rtdash_loc_conf_t *lcf);
 static ngx_int_t ngx_http_rtdash_zone_params(ngx_conf_t *cf,
     ngx_http_rtdash_ctx_t *ctx);
+static ngx_int_t ngx_http_rtdash_zone_evict(ngx_conf_t *cf,
+    ngx_http_rtdash_ctx_t *ctx, ngx_str_t *v);
 static ngx_int_t ngx_http_rtdash_zone_privacy(ngx_conf_t *cf,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *v);
 static ngx_int_t ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v,
@@ -436,8 +438,18 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ctx->ntypes = 8;
     ctx->ngauges = 8;
     ctx->dump_interval = 60;
+    ctx->evict_age = NGX_CONF_UNSET;
 
     if (ngx_http_rtdash_zone_params(cf, ctx) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ctx->evict_age == NGX_CONF_UNSET) {
+        ctx->evict_age = NGX_HTTP_RTDASH_EVICT_AGE;
+
+    } else if (ctx->evict != NGX_HTTP_RTDASH_EVICT_LRU) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"evict_age=\" needs \"evict=lru\"");
         return NGX_CONF_ERROR;
     }
 
@@ -527,6 +539,16 @@ ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
             continue;
         }
 
+        rc = ngx_http_rtdash_zone_evict(cf, ctx, &value[i]);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK) {
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "users=", 6) == 0
             || ngx_strncmp(value[i].data, "ids=", 4) == 0)
         {
@@ -588,6 +610,70 @@ ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * evict=lru|off, evict_age=time, max_tools=N; NGX_DECLINED: none of
+ * them
+ */
+
+static ngx_int_t
+ngx_http_rtdash_zone_evict(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx,
+    ngx_str_t *v)
+{
+    ngx_int_t  n;
+    ngx_str_t  s;
+
+    if (ngx_strncmp(v->data, "evict=", 6) == 0) {
+        if (v->len == 9 && ngx_strncmp(v->data + 6, "lru", 3) == 0) {
+            ctx->evict = NGX_HTTP_RTDASH_EVICT_LRU;
+
+        } else if (v->len == 9 && ngx_strncmp(v->data + 6, "off", 3) == 0) {
+            ctx->evict = NGX_HTTP_RTDASH_EVICT_OFF;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\", expected evict=lru or off",
+                               v);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "evict_age=", 10) == 0) {
+        s.data = v->data + 10;
+        s.len = v->len - 10;
+
+        ctx->evict_age = ngx_parse_time(&s, 1);
+
+        if (ctx->evict_age == (time_t) NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\", expected a time in seconds "
+                               "or more (30s, 5m, 1h), or 0 for any age", v);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_strncmp(v->data, "max_tools=", 10) == 0) {
+        n = ngx_atoi(v->data + 10, v->len - 10);
+
+        if (n == NGX_ERROR || n < 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"%V\", expected a number of tools, "
+                               "1 or more", v);
+            return NGX_ERROR;
+        }
+
+        ctx->max_tools = n;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -665,8 +751,9 @@ ngx_http_rtdash_zone_param(ngx_conf_t *cf, ngx_str_t *v, const char *name,
 
 /*
  * A zone whose size or parameters changed across a reload starts fresh:
- * nginx does it by itself for a new size, "noreuse" does it for the rest,
- * so old workers finishing their requests never see a foreign layout.
+ * nginx does it by itself for a new size, "noreuse" does it for the rest
+ * (on both zones, see below), so old workers finishing their requests
+ * never see a foreign layout.
  */
 
 static void
@@ -701,6 +788,7 @@ ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
                            "rtdash zone \"%V\" changes parameters: "
                            "it starts fresh", &ctx->name);
         shm_zone->noreuse = 1;
+        oz->noreuse = 1;
         return;
     }
 
@@ -717,6 +805,15 @@ ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
                            "tools", &ctx->name);
         shm_zone->noreuse = 1;
     }
+
+    /*
+     * nginx reuses the old mapping by the new zone's flag and frees it by
+     * the old zone's: they must agree, or a reload that keeps the zone
+     * after one that did not frees the mapping the new cycle uses, and one
+     * that does not keep it never frees the old one
+     */
+
+    oz->noreuse = shm_zone->noreuse;
 }
 
 

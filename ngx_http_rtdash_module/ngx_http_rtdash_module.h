@@ -40,6 +40,16 @@
 #define NGX_HTTP_RTDASH_EV_VALUE        0x01
 #define NGX_HTTP_RTDASH_EV_FLAG         0x02
 
+/* evict_age= of rtdash_zone by default: a tool written in the last minute */
+#define NGX_HTTP_RTDASH_EVICT_AGE       60
+
+
+/* evict= of rtdash_zone: what a new tool does when the zone is full */
+typedef enum {
+    NGX_HTTP_RTDASH_EVICT_OFF = 0,      /* it is refused, 507 */
+    NGX_HTTP_RTDASH_EVICT_LRU           /* the least recently updated goes */
+} ngx_http_rtdash_evict_e;
+
 
 /* one raw event in a tool's ring */
 typedef struct {
@@ -87,18 +97,73 @@ typedef struct {
 
 
 /*
+ * Pools: fixed-size records carved from whole pages of the zone, each
+ * kind with a free list.  A record is named by a ref, its offset from
+ * the start of the zone in units of 8 bytes; 0 is none.
+ */
+
+#define NGX_HTTP_RTDASH_POOL_MINUTE     0       /* mrec_t and its arrays */
+#define NGX_HTTP_RTDASH_POOL_VALUES     1       /* vstat_t */
+#define NGX_HTTP_RTDASH_POOL_USERS      2       /* hll_t */
+#define NGX_HTTP_RTDASH_POOL_SECOND     3       /* a second bucket */
+#define NGX_HTTP_RTDASH_POOL_EVENTS     4       /* CHUNK ring events */
+#define NGX_HTTP_RTDASH_POOLS           5
+
+#define NGX_HTTP_RTDASH_CHUNK           8       /* ring events a record */
+#define NGX_HTTP_RTDASH_SMALL_VALUES    6       /* a minute's own values */
+#define NGX_HTTP_RTDASH_SMALL_USERS     8       /* a minute's own users */
+
+typedef uint32_t  ngx_http_rtdash_ref_t;
+
+
+typedef struct {
+    ngx_http_rtdash_ref_t       free;         /* first free record */
+    uint32_t                    size;
+    ngx_uint_t                  pages;        /* carved at once */
+    uint64_t                    carved;       /* records made of pages */
+    uint64_t                    nfree;
+} ngx_http_rtdash_pool_t;
+
+
+/*
+ * A minute in the zone: a few values and users of its own, and once it
+ * has more, a histogram and a users sketch of their own (records of the
+ * VALUES and USERS pools).  count[types], flagged[types], gstat[gauges]
+ * follow.  Readers get it as a ngx_http_rtdash_minute_t.
+ */
+typedef struct {
+    uint32_t                    t;
+    uint8_t                     nvalues;
+    uint8_t                     nusers;
+    uint8_t                     rvalues;      /* reserved by a record */
+    uint8_t                     rusers;
+    ngx_http_rtdash_ref_t       values_ref;
+    ngx_http_rtdash_ref_t       users_ref;
+    uint32_t                    keys[NGX_HTTP_RTDASH_SMALL_USERS];
+    double                      values[NGX_HTTP_RTDASH_SMALL_VALUES];
+} ngx_http_rtdash_mrec_t;
+
+
+/*
  * Per-tool node, fixed size, allocated once when the tool is first seen.
- * The variable part follows the header at offsets of the zone's layout.
+ * The variable part follows the header at offsets of the zone's layout:
+ * totals, flagged, gauges, then the refs of its seconds, minutes and
+ * ring chunks, records taken from the pools as they are first written.
  */
 typedef struct {
     ngx_rbtree_node_t           node;
     ngx_queue_t                 queue;
     uint64_t                    seq;          /* zone seq of last change */
     uint64_t                    nevents;      /* events written to ring */
+    uint32_t                    pending;      /* ring slots a record holds */
+    uint32_t                    slot;         /* in sh->slots */
     double                      updated;
     ngx_http_rtdash_vstat_t     value;        /* since start */
     uint32_t                    ngauges;
     u_short                     name_len;
+    ngx_queue_t                 lru;          /* sh->lru, last written first */
+    uint64_t                    touched;      /* sh->records naming it last */
+    uint64_t                    born;         /* sh->records creating it */
     u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
 } ngx_http_rtdash_node_t;
 
@@ -108,12 +173,14 @@ typedef struct {
     size_t                      totals;       /* uint64_t [types] */
     size_t                      flagged;      /* uint64_t [types] */
     size_t                      gauges;       /* gauge_t [gauges] */
-    size_t                      seconds;      /* sec buckets */
-    size_t                      minutes;      /* minute buckets */
-    size_t                      ring;         /* event_t [events] */
+    size_t                      seconds;      /* ref [SECONDS] */
+    size_t                      minutes;      /* ref [nminutes] */
+    size_t                      ring;         /* ref [nchunks] */
     size_t                      sec_size;
-    size_t                      min_size;
+    size_t                      min_size;     /* a reader's minute_t */
+    size_t                      rec_size;     /* a zone minute, mrec_t */
     size_t                      node_size;
+    ngx_uint_t                  nchunks;
 } ngx_http_rtdash_layout_t;
 
 
@@ -128,11 +195,13 @@ typedef struct {
     ngx_rbtree_t                rbtree;
     ngx_rbtree_node_t           sentinel;
     ngx_queue_t                 tools;
+    ngx_queue_t                 lru;          /* node->lru */
     uint64_t                    layout_key;
     volatile uint64_t           seq;
     uint64_t                    accepted;
     ngx_atomic_t                rejected;
     uint64_t                    refused;
+    uint64_t                    evicted;
     ngx_uint_t                  ntools;
     ngx_uint_t                  max_tools;
     ngx_uint_t                  ntypes;
@@ -141,6 +210,17 @@ typedef struct {
     uint64_t                    dumped_seq;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
     u_char                      key[NGX_HTTP_RTDASH_KEY_LEN];
+    ngx_http_rtdash_pool_t      pools[NGX_HTTP_RTDASH_POOLS];
+    ngx_http_rtdash_node_t     *sweep;        /* where reclaiming is at */
+    ngx_http_rtdash_node_t    **slots;        /* the registry of tools */
+    ngx_uint_t                  nslots;
+    ngx_uint_t                  slot_hint;
+    volatile ngx_pid_t          busy;         /* the lock's holder */
+    ngx_uint_t                  sweep_slot;
+    ngx_uint_t                  room;         /* tools that fit, no cap */
+    uint64_t                    records;      /* the stamp of node->touched */
+    uint64_t                    evicted_logged;   /* evicted at the last */
+    time_t                      evict_logged;     /*   eviction message */
 } ngx_http_rtdash_shctx_t;
 
 
@@ -161,6 +241,9 @@ typedef struct {
     ngx_cycle_t                *cycle;        /* configured in */
     ngx_uint_t                  users;        /* NGX_HTTP_RTDASH_KEEP ... */
     ngx_uint_t                  ids;
+    ngx_http_rtdash_evict_e     evict;
+    time_t                      evict_age;
+    ngx_uint_t                  max_tools;    /* max_tools=, 0: what fits */
 } ngx_http_rtdash_ctx_t;
 
 
@@ -193,37 +276,76 @@ ngx_http_rtdash_node_gauges(ngx_http_rtdash_ctx_t *ctx,
 }
 
 
-/* the per-second bucket time t maps to: its stamp says if it is t's */
+/* a record of the zone by its ref */
+
+static ngx_inline void *
+ngx_http_rtdash_ref_ptr(ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_ref_t ref)
+{
+    return ref ? (u_char *) ctx->shpool + ((size_t) ref << 3) : NULL;
+}
+
+
+static ngx_inline ngx_http_rtdash_ref_t *
+ngx_http_rtdash_node_seconds(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (ngx_http_rtdash_ref_t *) ((u_char *) node + ctx->layout.seconds);
+}
+
+
+static ngx_inline ngx_http_rtdash_ref_t *
+ngx_http_rtdash_node_minutes(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (ngx_http_rtdash_ref_t *) ((u_char *) node + ctx->layout.minutes);
+}
+
+
+static ngx_inline ngx_http_rtdash_ref_t *
+ngx_http_rtdash_node_chunks(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    return (ngx_http_rtdash_ref_t *) ((u_char *) node + ctx->layout.ring);
+}
+
+
+/*
+ * The per-second bucket time t maps to, NULL if the tool has none there:
+ * its stamp says if it is t's
+ */
 
 static ngx_inline uint32_t *
 ngx_http_rtdash_second_slot(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, time_t t)
 {
-    return (uint32_t *) ((u_char *) node + ctx->layout.seconds
-                         + (t % NGX_HTTP_RTDASH_SECONDS)
-                           * ctx->layout.sec_size);
+    return ngx_http_rtdash_ref_ptr(ctx, ngx_http_rtdash_node_seconds(ctx, node)
+                                        [t % NGX_HTTP_RTDASH_SECONDS]);
 }
 
 
-static ngx_inline ngx_http_rtdash_minute_t *
+static ngx_inline ngx_http_rtdash_mrec_t *
 ngx_http_rtdash_minute_slot(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, time_t t)
 {
-    return (ngx_http_rtdash_minute_t *) ((u_char *) node
-                                         + ctx->layout.minutes
-                                         + ((t / 60) % ctx->nminutes)
-                                           * ctx->layout.min_size);
+    return ngx_http_rtdash_ref_ptr(ctx, ngx_http_rtdash_node_minutes(ctx, node)
+                                        [(t / 60) % ctx->nminutes]);
 }
 
 
-/* the n-th event ever written to a tool's ring */
+/* the n-th event ever written to a tool's ring; NULL: not written */
 
 static ngx_inline ngx_http_rtdash_event_t *
 ngx_http_rtdash_ring_slot(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, uint64_t n)
 {
-    return (ngx_http_rtdash_event_t *) ((u_char *) node + ctx->layout.ring)
-           + n % ctx->nevents;
+    ngx_uint_t                i;
+    ngx_http_rtdash_event_t  *chunk;
+
+    i = n % ctx->nevents;
+    chunk = ngx_http_rtdash_ref_ptr(ctx, ngx_http_rtdash_node_chunks(ctx, node)
+                                         [i / NGX_HTTP_RTDASH_CHUNK]);
+
+    return chunk ? chunk + i % NGX_HTTP_RTDASH_CHUNK : NULL;
 }
 
 
@@ -252,7 +374,33 @@ ngx_http_rtdash_second_flagged(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
 }
 
 
-/* inside a minute bucket: header, count[types], flagged[types], gstat[] */
+/* inside a zone minute: header, count[types], flagged[types], gstat[] */
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_mrec_counts(ngx_http_rtdash_mrec_t *m)
+{
+    return (uint32_t *) (m + 1);
+}
+
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_mrec_flagged(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    return (uint32_t *) (m + 1) + ctx->ntypes;
+}
+
+
+static ngx_inline ngx_http_rtdash_gstat_t *
+ngx_http_rtdash_mrec_gstats(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    return (ngx_http_rtdash_gstat_t *) ((uint32_t *) (m + 1)
+                                        + 2 * ctx->ntypes);
+}
+
+
+/* inside a reader's minute: header, count[types], flagged[types], gstat[] */
 
 static ngx_inline uint32_t *
 ngx_http_rtdash_minute_counts(ngx_http_rtdash_minute_t *m)
@@ -408,7 +556,13 @@ typedef struct {
     ngx_str_t                  *tools;
     uint32_t                   *hashes;
     ngx_uint_t                  events;       /* raw events per frame */
+    ngx_uint_t                  limit;        /* tools listed, at most */
 } ngx_http_rtdash_filter_t;
+
+
+/* a stream's limit= by default, and limit=all */
+#define NGX_HTTP_RTDASH_STREAM_LIMIT    100
+#define NGX_HTTP_RTDASH_LIMIT_ALL       NGX_MAX_UINT32_VALUE
 
 
 /* how a transport wraps a frame's JSON (SSE: "id:", "event:", "data:") */
@@ -468,10 +622,12 @@ typedef struct {
     ngx_array_t                 tools;
     ngx_uint_t                  window;
     ngx_uint_t                  events;
+    ngx_uint_t                  limit;
     ngx_uint_t                  members;
     unsigned                    has_tool:1;
     unsigned                    has_window:1;
     unsigned                    has_events:1;
+    unsigned                    has_limit:1;
     const char                 *error;
 } ngx_http_rtdash_ws_cmd_t;
 
@@ -492,10 +648,12 @@ typedef struct {
     uint64_t                    accepted;
     uint64_t                    rejected;
     uint64_t                    refused;
+    uint64_t                    evicted;
     ngx_uint_t                  ntools;
     ngx_uint_t                  max_tools;
     size_t                      used;
     size_t                      free;
+    size_t                      tool_bytes;   /* nodes and their records */
     time_t                      started;
     ngx_uint_t                  ntypes;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
@@ -520,6 +678,10 @@ void ngx_http_rtdash_tool_insert_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node);
 void ngx_http_rtdash_tool_free_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_tool_evict_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, uint32_t hash, u_char *name, size_t len);
+void ngx_http_rtdash_lru_touch_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
 void ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_zinfo_t *zi);
 void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
@@ -528,10 +690,59 @@ void ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
 ngx_int_t ngx_http_rtdash_summaries(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t **zip,
     ngx_http_rtdash_summary_t **sp, ngx_uint_t *np);
+/* index: the zone's lock, the registry of tools, crash repair */
+void ngx_http_rtdash_lock(ngx_http_rtdash_ctx_t *ctx);
+void ngx_http_rtdash_unlock(ngx_http_rtdash_ctx_t *ctx);
+ngx_int_t ngx_http_rtdash_index_init_locked(ngx_http_rtdash_ctx_t *ctx);
+void ngx_http_rtdash_index_add_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_index_remove_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_lru_order_locked(ngx_http_rtdash_ctx_t *ctx);
+
+#if (NGX_HTTP_RTDASH_CRASH_TEST)
+void ngx_http_rtdash_crash_point(const char *where);
+#define ngx_http_rtdash_crash(where)  ngx_http_rtdash_crash_point(where)
+#else
+#define ngx_http_rtdash_crash(where)
+#endif
+
+/* pool: the zone's records */
+size_t ngx_http_rtdash_busy_tool_size(ngx_http_rtdash_ctx_t *ctx);
+size_t ngx_http_rtdash_node_alloc_size(ngx_http_rtdash_ctx_t *ctx);
+void ngx_http_rtdash_pool_init_locked(ngx_http_rtdash_ctx_t *ctx);
+void *ngx_http_rtdash_pool_alloc_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_uint_t kind, ngx_http_rtdash_ref_t *ref);
+void ngx_http_rtdash_pool_free_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_uint_t kind, ngx_http_rtdash_ref_t *ref);
+void ngx_http_rtdash_pool_free_tool_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_pool_reset_minute_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m, uint32_t t);
+void ngx_http_rtdash_pool_sweep_locked(ngx_http_rtdash_ctx_t *ctx,
+    time_t now);
+size_t ngx_http_rtdash_pool_used(ngx_http_rtdash_ctx_t *ctx);
+size_t ngx_http_rtdash_pool_idle(ngx_http_rtdash_ctx_t *ctx);
+ngx_uint_t ngx_http_rtdash_minute_read_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t t, ngx_http_rtdash_minute_t *dst);
+void ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m, ngx_http_rtdash_minute_t *dst);
+ngx_int_t ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_minute_t *src, ngx_http_rtdash_ref_t *ref);
+
+/* image: a tool with its records, flat (dumps, resized zones) */
+size_t ngx_http_rtdash_image_max(ngx_http_rtdash_ctx_t *ctx);
+size_t ngx_http_rtdash_image_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, u_char *buf);
+size_t ngx_http_rtdash_image_size(ngx_http_rtdash_ctx_t *ctx,
+    u_char *image);
+ngx_int_t ngx_http_rtdash_image_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
+    u_char *image);
+
 /* upgrade: layout 2 nodes (dump versions 1 and 2) */
 size_t ngx_http_rtdash_v2_node_size(ngx_http_rtdash_ctx_t *ctx);
 void ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
-    u_char *node);
+    u_char *image);
 
 /* p50, p95, p99: the percentiles every reader gives */
 extern const double ngx_http_rtdash_quantiles[3];
@@ -546,8 +757,6 @@ ngx_int_t ngx_http_rtdash_record(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_record_t *rec, ngx_log_t *log);
 
 /* dump and restore */
-ngx_int_t ngx_http_rtdash_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
-    u_char *record);
 void ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_ctx_t *octx, ngx_log_t *log);
 ngx_int_t ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx,

@@ -1,10 +1,18 @@
 
 /*
  * rtdash: the Prometheus handler, text exposition format 0.0.4.  The same
- * summaries as the stats overview (copied one tool per lock), rendered
- * one metric family at a time, every sample labelled with its zone.  The
- * values come twice: as a summary (quantiles of one node) and as a
- * histogram with power-of-two buckets (which add up across a fleet).
+ * summaries as the stats overview, rendered one metric family at a time,
+ * every sample labelled with its zone.  The values come twice: as a
+ * summary (quantiles of one node) and as a histogram with power-of-two
+ * buckets (which add up across a fleet).
+ *
+ * Many tools do not hold the worker up: the tools are copied a slice at
+ * a time (one tool per lock, as every reader), the exposition is written
+ * a chunk at a time, each chunk sent before the next is written, and
+ * between slices and chunks the request waits for the next turn of the
+ * event loop (or for the client to take what was sent), so that other
+ * requests are served in between.  A zone whose exposition fits in one
+ * chunk is answered at once, with its length, as a whole.
  */
 
 
@@ -20,40 +28,149 @@
 #define NGX_HTTP_RTDASH_PROM_LE_MIN     -3
 #define NGX_HTTP_RTDASH_PROM_LE_MAX     17
 
+#define NGX_HTTP_RTDASH_PROM_SLICE      512     /* tools copied a turn */
+#define NGX_HTTP_RTDASH_PROM_CHUNK      65536   /* bytes written a turn */
 
+#define NGX_HTTP_RTDASH_PROM_TYPE                                            \
+    "text/plain; version=0.0.4; charset=utf-8"
+
+
+/*
+ * What the exposition shows of a tool, copied out of its summary; its
+ * totals[ntypes], flagged[ntypes] and gauges[the zone's gauges] follow.
+ */
+typedef struct {
+    u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
+    size_t                      name_len;
+    double                      updated;
+    ngx_uint_t                  ngauges;
+    ngx_http_rtdash_vstat_t     value;
+} ngx_http_rtdash_prom_tool_t;
+
+
+/* a scrape under way */
 typedef struct {
     ngx_http_rtdash_out_t      *o;
     ngx_http_rtdash_ctx_t      *ctx;
-    ngx_http_rtdash_zinfo_t    *zi;
-    ngx_http_rtdash_summary_t  *s;
-    ngx_uint_t                  n;
+    ngx_http_rtdash_zinfo_t     zi;
+    u_char                     *tools;        /* n records of "stride" */
+    size_t                      stride;
+    ngx_uint_t                  n;            /* copied */
+    ngx_uint_t                  max;          /* the tools at the start */
+    ngx_queue_t                *q;            /* the copy's next node */
+    uint64_t                    start;        /* sh->records then */
+    time_t                      now;
+    ngx_uint_t                  family;       /* being written */
+    ngx_uint_t                  i;            /* its next tool */
+    ngx_pool_t                 *tmp;          /* the chunk's buffers */
+    ngx_chain_t                *sent;         /* the chunk being sent */
+    ngx_http_rtdash_summary_t   s;            /* a tool, being copied */
+    unsigned                    copying:1;
+    unsigned                    header_sent:1;
 } ngx_http_rtdash_prom_t;
 
 
+typedef void (*ngx_http_rtdash_prom_tool_pt)(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+
+
+/* a family of per-tool samples; the zone's own come first, apart */
+typedef struct {
+    const char                     *name;
+    const char                     *type;
+    const char                     *help;
+    ngx_http_rtdash_prom_tool_pt    tool;
+} ngx_http_rtdash_prom_family_t;
+
+
+static ngx_http_rtdash_prom_t *ngx_http_rtdash_prom_start(
+    ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx);
+static void ngx_http_rtdash_prom_cleanup(void *data);
+static void ngx_http_rtdash_prom_copy(ngx_http_rtdash_prom_t *pm);
+static void ngx_http_rtdash_prom_keep(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_summary_t *s);
+static ngx_int_t ngx_http_rtdash_prom_step(ngx_http_request_t *r,
+    ngx_http_rtdash_prom_t *pm);
+static ngx_int_t ngx_http_rtdash_prom_header(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_rtdash_prom_taken(ngx_http_rtdash_prom_t *pm);
+static ngx_int_t ngx_http_rtdash_prom_wait(ngx_http_request_t *r);
+static void ngx_http_rtdash_prom_write(ngx_http_request_t *r);
+static ngx_uint_t ngx_http_rtdash_prom_render(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_family(ngx_http_rtdash_prom_t *pm,
     const char *name, const char *type, const char *help);
 static void ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm,
-    const char *metric, ngx_http_rtdash_summary_t *s);
+    const char *metric, ngx_http_rtdash_prom_tool_t *t);
 static void ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o,
     const char *name, const u_char *value, size_t len);
 static void ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v,
     int digits);
 static void ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
-    ngx_uint_t flagged);
-static void ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm);
-static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm);
-static void ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm);
+    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t flagged);
+static void ngx_http_rtdash_prom_totals(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_flagged(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_levels(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_last(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t, const char *sum, const char *count);
 static void ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_summary_t *s, double le, uint64_t n);
+    ngx_http_rtdash_prom_tool_t *t, double le, uint64_t n);
+
+
+/* in the order of the exposition, after the zone's families */
+static const ngx_http_rtdash_prom_family_t  ngx_http_rtdash_prom_families[] = {
+    { "rtdash_events_total", "counter",
+      "Events recorded, by tool and type.",
+      ngx_http_rtdash_prom_totals },
+    { "rtdash_events_flagged_total", "counter",
+      "Events recorded with flag true, by tool and type.",
+      ngx_http_rtdash_prom_flagged },
+    { "rtdash_tool_level", "gauge",
+      "Last value written to a tool's gauge.",
+      ngx_http_rtdash_prom_levels },
+    { "rtdash_tool_last_event_time_seconds", "gauge",
+      "When a tool last recorded an event, in epoch seconds.",
+      ngx_http_rtdash_prom_last },
+    { "rtdash_value", "summary",
+      "The \"value\" of a tool's events; quantiles from a log-scale "
+      "histogram.",
+      ngx_http_rtdash_prom_values },
+    { "rtdash_value_hist", "histogram",
+      "The \"value\" of a tool's events; a bucket counts the values below "
+      "its bound.",
+      ngx_http_rtdash_prom_histogram }
+};
+
+#define NGX_HTTP_RTDASH_PROM_FAMILIES                                        \
+    (sizeof(ngx_http_rtdash_prom_families)                                   \
+     / sizeof(ngx_http_rtdash_prom_families[0]))
+
+
+/* the i-th tool copied, and the arrays after it */
+#define ngx_http_rtdash_prom_tool(pm, i)                                     \
+    ((ngx_http_rtdash_prom_tool_t *) ((pm)->tools + (i) * (pm)->stride))
+#define ngx_http_rtdash_prom_tool_totals(t)                                  \
+    ((uint64_t *) ((ngx_http_rtdash_prom_tool_t *) (t) + 1))
+#define ngx_http_rtdash_prom_tool_flagged(pm, t)                             \
+    (ngx_http_rtdash_prom_tool_totals(t) + (pm)->zi.ntypes)
+#define ngx_http_rtdash_prom_tool_gauges(pm, t)                              \
+    ((ngx_http_rtdash_gauge_t *)                                             \
+     (ngx_http_rtdash_prom_tool_totals(t) + 2 * (pm)->zi.ntypes))
 
 
 ngx_int_t
 ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
-    ngx_http_rtdash_out_t        o;
-    ngx_http_rtdash_prom_t       pm;
+    ngx_http_rtdash_prom_t      *pm;
     ngx_http_rtdash_loc_conf_t  *lcf;
 
     rc = ngx_http_rtdash_check_get(r);
@@ -63,26 +180,385 @@ ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_rtdash_module);
 
-    pm.ctx = lcf->zone->data;
-
-    rc = ngx_http_rtdash_summaries(r, pm.ctx, &pm.zi, &pm.s, &pm.n);
-    if (rc != NGX_OK) {
+    pm = ngx_http_rtdash_prom_start(r, lcf->zone->data);
+    if (pm == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_rtdash_out_init(&o, r->pool, 16384);
-    pm.o = &o;
+    rc = ngx_http_rtdash_prom_step(r, pm);
 
-    ngx_http_rtdash_prom_zone(&pm);
-    ngx_http_rtdash_prom_counts(&pm, 0);
-    ngx_http_rtdash_prom_counts(&pm, 1);
-    ngx_http_rtdash_prom_gauges(&pm);
-    ngx_http_rtdash_prom_values(&pm);
-    ngx_http_rtdash_prom_histogram(&pm);
+    if (rc != NGX_DONE) {
+        /* a zone of a chunk, answered whole */
+        return rc;
+    }
 
-    return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
-                                    "text/plain; version=0.0.4; "
-                                    "charset=utf-8");
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "rtdash prometheus: %ui tools, in slices and chunks",
+                   pm->max);
+
+    ngx_http_set_ctx(r, pm, ngx_http_rtdash_module);
+
+    r->main->count++;
+    r->write_event_handler = ngx_http_rtdash_prom_write;
+    r->read_event_handler = ngx_http_test_reading;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The zone's figures, and room for every tool there now: tools made
+ * later are left out (node->born), an eviction reuses a node in place,
+ * and nodes never leave the queue, so the walk may go on across turns.
+ */
+
+static ngx_http_rtdash_prom_t *
+ngx_http_rtdash_prom_start(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_rtdash_prom_t  *pm;
+
+    pm = ngx_pcalloc(r->pool, sizeof(ngx_http_rtdash_prom_t));
+    if (pm == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    pm->tmp = ngx_create_pool(4096, r->connection->log);
+    if (pm->tmp == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_rtdash_prom_cleanup;
+    cln->data = pm;
+
+    pm->ctx = ctx;
+    pm->now = ngx_time();
+    pm->copying = 1;
+
+    ngx_http_rtdash_lock(ctx);
+
+    ngx_http_rtdash_zinfo_locked(ctx, &pm->zi);
+    pm->max = ctx->sh->ntools;
+    pm->start = ctx->sh->records;
+    pm->q = ngx_queue_head(&ctx->sh->tools);
+
+    ngx_http_rtdash_unlock(ctx);
+
+    pm->stride = sizeof(ngx_http_rtdash_prom_tool_t)
+                 + 2 * sizeof(uint64_t) * pm->zi.ntypes
+                 + sizeof(ngx_http_rtdash_gauge_t) * ctx->ngauges;
+    pm->stride = ngx_align(pm->stride, 8);
+
+    /* a large allocation of the request's pool, freed with it */
+
+    pm->tools = ngx_palloc(r->pool, pm->stride * (pm->max + 1));
+    if (pm->tools == NULL) {
+        return NULL;
+    }
+
+    return pm;
+}
+
+
+static void
+ngx_http_rtdash_prom_cleanup(void *data)
+{
+    ngx_http_rtdash_prom_t  *pm = data;
+
+    ngx_destroy_pool(pm->tmp);
+}
+
+
+/* a slice of the tools, one tool per lock */
+
+static void
+ngx_http_rtdash_prom_copy(ngx_http_rtdash_prom_t *pm)
+{
+    ngx_uint_t               k;
+    ngx_queue_t             *sentinel;
+    ngx_http_rtdash_ctx_t   *ctx;
+    ngx_http_rtdash_node_t  *node;
+
+    ctx = pm->ctx;
+    sentinel = ngx_queue_sentinel(&ctx->sh->tools);
+
+    for (k = 0;
+         k < NGX_HTTP_RTDASH_PROM_SLICE && pm->q != sentinel
+         && pm->n < pm->max;
+         k++)
+    {
+        ngx_http_rtdash_lock(ctx);
+
+        node = ngx_queue_data(pm->q, ngx_http_rtdash_node_t, queue);
+
+        if (node->born <= pm->start) {
+            ngx_http_rtdash_summary_locked(ctx, node, pm->now, &pm->s);
+            ngx_http_rtdash_unlock(ctx);
+
+            ngx_http_rtdash_prom_keep(pm, &pm->s);
+
+            ngx_http_rtdash_lock(ctx);
+        }
+
+        pm->q = ngx_queue_next(pm->q);
+
+        ngx_http_rtdash_unlock(ctx);
+    }
+
+    if (pm->q == sentinel || pm->n == pm->max) {
+        pm->copying = 0;
+    }
+}
+
+
+static void
+ngx_http_rtdash_prom_keep(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_summary_t *s)
+{
+    ngx_http_rtdash_prom_tool_t  *t;
+
+    t = ngx_http_rtdash_prom_tool(pm, pm->n++);
+
+    ngx_memcpy(t->name, s->name, s->name_len);
+    t->name_len = s->name_len;
+    t->updated = s->updated;
+    t->value = s->value;
+    t->ngauges = ngx_min(s->ngauges, pm->ctx->ngauges);
+
+    ngx_memcpy(ngx_http_rtdash_prom_tool_totals(t), s->totals,
+               sizeof(uint64_t) * pm->zi.ntypes);
+    ngx_memcpy(ngx_http_rtdash_prom_tool_flagged(pm, t), s->flagged,
+               sizeof(uint64_t) * pm->zi.ntypes);
+    ngx_memcpy(ngx_http_rtdash_prom_tool_gauges(pm, t), s->gauges,
+               sizeof(ngx_http_rtdash_gauge_t) * t->ngauges);
+}
+
+
+/*
+ * A slice of the copy, or a chunk of the exposition, sent.  NGX_DONE: to
+ * be continued, at the next turn of the event loop or once the client
+ * has taken the chunk; else what finalizes the request.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_prom_step(ngx_http_request_t *r, ngx_http_rtdash_prom_t *pm)
+{
+    ngx_int_t               rc;
+    ngx_uint_t              last;
+    ngx_chain_t            *cl;
+    ngx_http_rtdash_out_t   o;
+
+    if (pm->copying) {
+        ngx_http_rtdash_prom_copy(pm);
+
+        if (pm->copying) {
+            ngx_post_event(r->connection->write, &ngx_posted_next_events);
+            return NGX_DONE;
+        }
+    }
+
+    /* the last chunk is all sent: its memory is free again */
+
+    ngx_reset_pool(pm->tmp);
+    ngx_http_rtdash_out_init(&o, pm->tmp, NGX_HTTP_RTDASH_PROM_CHUNK
+                                          + NGX_HTTP_RTDASH_PROM_CHUNK / 4);
+    pm->o = &o;
+
+    last = ngx_http_rtdash_prom_render(pm);
+
+    pm->o = NULL;
+
+    if (o.failed) {
+        return pm->header_sent ? NGX_ERROR : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!pm->header_sent) {
+        if (last) {
+            return ngx_http_rtdash_send_out(r, NGX_HTTP_OK, &o,
+                                            NGX_HTTP_RTDASH_PROM_TYPE);
+        }
+
+        pm->header_sent = 1;
+
+        rc = ngx_http_rtdash_prom_header(r);
+
+        if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+            return rc;
+        }
+    }
+
+    if (o.first == NULL) {
+        /* the last chunk ended where the exposition does */
+        return ngx_http_send_special(r, NGX_HTTP_LAST);
+    }
+
+    if (last) {
+        for (cl = o.first; cl->next; cl = cl->next) { /* void */ }
+
+        cl->buf->last_buf = (r == r->main) ? 1 : 0;
+        cl->buf->last_in_chain = 1;
+    }
+
+    rc = ngx_http_output_filter(r, o.first);
+
+    if (rc == NGX_ERROR || last) {
+        return rc;
+    }
+
+    pm->sent = o.first;
+
+    if (ngx_http_rtdash_prom_taken(pm)) {
+        ngx_post_event(r->connection->write, &ngx_posted_next_events);
+        return NGX_DONE;
+    }
+
+    return ngx_http_rtdash_prom_wait(r);
+}
+
+
+/* the length is not known: chunked over HTTP/1.1 */
+
+static ngx_int_t
+ngx_http_rtdash_prom_header(ngx_http_request_t *r)
+{
+    if (ngx_http_rtdash_add_header(r, "X-Content-Type-Options", "nosniff",
+                                   NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = -1;
+    ngx_str_set(&r->headers_out.content_type, NGX_HTTP_RTDASH_PROM_TYPE);
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    return ngx_http_send_header(r);
+}
+
+
+/* every buffer of the chunk sent, or taken by a filter */
+
+static ngx_uint_t
+ngx_http_rtdash_prom_taken(ngx_http_rtdash_prom_t *pm)
+{
+    ngx_chain_t  *cl;
+
+    for (cl = pm->sent; cl; cl = cl->next) {
+        if (cl->buf->pos != cl->buf->last) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* until the client takes more, at most send_timeout */
+
+static ngx_int_t
+ngx_http_rtdash_prom_wait(ngx_http_request_t *r)
+{
+    ngx_event_t               *wev;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    wev = r->connection->write;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (!wev->delayed && !wev->timer_set) {
+        ngx_add_timer(wev, clcf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_rtdash_prom_write(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_event_t             *wev;
+    ngx_connection_t        *c;
+    ngx_http_rtdash_prom_t  *pm;
+
+    c = r->connection;
+    wev = c->write;
+    pm = ngx_http_get_module_ctx(r, ngx_http_rtdash_module);
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "rtdash: prometheus client timed out");
+        c->timedout = 1;
+        ngx_http_finalize_request(r, NGX_HTTP_REQUEST_TIME_OUT);
+        return;
+    }
+
+    if (wev->delayed) {
+        /* limit_rate: the write filter's timer brings us back */
+        rc = ngx_http_rtdash_prom_wait(r);
+
+    } else if (pm->sent && !ngx_http_rtdash_prom_taken(pm)) {
+        rc = ngx_http_output_filter(r, NULL);
+
+        if (rc != NGX_ERROR) {
+            rc = ngx_http_rtdash_prom_taken(pm)
+                 ? ngx_http_rtdash_prom_step(r, pm)
+                 : ngx_http_rtdash_prom_wait(r);
+        }
+
+    } else {
+        rc = ngx_http_rtdash_prom_step(r, pm);
+    }
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/* the families from where the last chunk stopped, about a chunk of them */
+
+static ngx_uint_t
+ngx_http_rtdash_prom_render(ngx_http_rtdash_prom_t *pm)
+{
+    const ngx_http_rtdash_prom_family_t  *f;
+
+    if (pm->family == 0) {
+        ngx_http_rtdash_prom_zone(pm);
+        pm->family = 1;
+    }
+
+    while (pm->family <= NGX_HTTP_RTDASH_PROM_FAMILIES) {
+        f = &ngx_http_rtdash_prom_families[pm->family - 1];
+
+        if (pm->i == 0) {
+            ngx_http_rtdash_prom_family(pm, f->name, f->type, f->help);
+        }
+
+        while (pm->i < pm->n) {
+            f->tool(pm, ngx_http_rtdash_prom_tool(pm, pm->i));
+            pm->i++;
+
+            if (pm->o->size >= NGX_HTTP_RTDASH_PROM_CHUNK) {
+                return 0;
+            }
+        }
+
+        pm->family++;
+        pm->i = 0;
+    }
+
+    return 1;
 }
 
 
@@ -106,16 +582,16 @@ ngx_http_rtdash_prom_family(ngx_http_rtdash_prom_t *pm, const char *name,
 
 static void
 ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm, const char *metric,
-    ngx_http_rtdash_summary_t *s)
+    ngx_http_rtdash_prom_tool_t *t)
 {
     ngx_http_rtdash_out_raw(pm->o, (u_char *) metric, ngx_strlen(metric));
     ngx_http_rtdash_out_lit(pm->o, "{");
     ngx_http_rtdash_prom_label(pm->o, "zone", pm->ctx->name.data,
                                pm->ctx->name.len);
 
-    if (s) {
+    if (t) {
         ngx_http_rtdash_out_lit(pm->o, ",");
-        ngx_http_rtdash_prom_label(pm->o, "tool", s->name, s->name_len);
+        ngx_http_rtdash_prom_label(pm->o, "tool", t->name, t->name_len);
     }
 }
 
@@ -187,7 +663,7 @@ ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v, int digits)
 static void
 ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
 {
-    uint64_t                  values[8];
+    uint64_t                  values[9];
     ngx_uint_t                i;
     ngx_http_rtdash_zinfo_t  *zi;
 
@@ -210,11 +686,13 @@ ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
           "Ingest requests refused with 400 or 413." },
         { "rtdash_zone_requests_refused_total", "counter",
           "Ingest requests refused with 507, the zone being full." },
+        { "rtdash_zone_tools_evicted_total", "counter",
+          "Tools evicted to make room for new ones (evict=lru)." },
         { "rtdash_zone_start_time_seconds", "gauge",
           "When the zone's data started, in epoch seconds." }
     };
 
-    zi = pm->zi;
+    zi = &pm->zi;
 
     values[0] = pm->ctx->size;
     values[1] = zi->used;
@@ -223,7 +701,8 @@ ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
     values[4] = zi->accepted;
     values[5] = zi->rejected;
     values[6] = zi->refused;
-    values[7] = zi->started;
+    values[7] = zi->evicted;
+    values[8] = zi->started;
 
     for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         ngx_http_rtdash_prom_family(pm, families[i].name, families[i].type,
@@ -239,125 +718,110 @@ ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
 /* per tool and type: every event, or the flagged ones */
 
 static void
-ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm, ngx_uint_t flagged)
+ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t flagged)
 {
-    uint64_t                   *v;
-    ngx_uint_t                  i, k;
-    const char                 *name;
-    ngx_http_rtdash_type_t     *type;
-    ngx_http_rtdash_summary_t  *s;
+    uint64_t                *v, *totals;
+    ngx_uint_t               k;
+    const char              *name;
+    ngx_http_rtdash_type_t  *type;
 
     name = flagged ? "rtdash_events_flagged_total" : "rtdash_events_total";
+    totals = ngx_http_rtdash_prom_tool_totals(t);
+    v = flagged ? ngx_http_rtdash_prom_tool_flagged(pm, t) : totals;
 
-    ngx_http_rtdash_prom_family(pm, name, "counter",
-                                flagged ? "Events recorded with flag true, "
-                                          "by tool and type."
-                                        : "Events recorded, by tool and "
-                                          "type.");
-
-    for (i = 0; i < pm->n; i++) {
-        s = &pm->s[i];
-        v = flagged ? s->flagged : s->totals;
-
-        for (k = 0; k < pm->zi->ntypes; k++) {
-            if (s->totals[k] == 0) {
-                continue;
-            }
-
-            type = &pm->zi->types[k];
-
-            ngx_http_rtdash_prom_labels(pm, name, s);
-            ngx_http_rtdash_out_lit(pm->o, ",");
-            ngx_http_rtdash_prom_label(pm->o, "type", type->name, type->len);
-            ngx_http_rtdash_out_lit(pm->o, "} ");
-            ngx_http_rtdash_out_uint(pm->o, v[k]);
-            ngx_http_rtdash_out_lit(pm->o, "\n");
+    for (k = 0; k < pm->zi.ntypes; k++) {
+        if (totals[k] == 0) {
+            continue;
         }
+
+        type = &pm->zi.types[k];
+
+        ngx_http_rtdash_prom_labels(pm, name, t);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "type", type->name, type->len);
+        ngx_http_rtdash_out_lit(pm->o, "} ");
+        ngx_http_rtdash_out_uint(pm->o, v[k]);
+        ngx_http_rtdash_out_lit(pm->o, "\n");
     }
 }
 
 
 static void
-ngx_http_rtdash_prom_gauges(ngx_http_rtdash_prom_t *pm)
+ngx_http_rtdash_prom_totals(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
 {
-    ngx_uint_t                  i, k;
-    ngx_http_rtdash_gauge_t    *g;
-    ngx_http_rtdash_summary_t  *s;
+    ngx_http_rtdash_prom_counts(pm, t, 0);
+}
 
-    ngx_http_rtdash_prom_family(pm, "rtdash_tool_level", "gauge",
-                                "Last value written to a tool's gauge.");
 
-    for (i = 0; i < pm->n; i++) {
-        s = &pm->s[i];
+static void
+ngx_http_rtdash_prom_flagged(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
+{
+    ngx_http_rtdash_prom_counts(pm, t, 1);
+}
 
-        for (k = 0; k < s->ngauges; k++) {
-            g = &s->gauges[k];
 
-            ngx_http_rtdash_prom_labels(pm, "rtdash_tool_level", s);
-            ngx_http_rtdash_out_lit(pm->o, ",");
-            ngx_http_rtdash_prom_label(pm->o, "name", g->name, g->len);
-            ngx_http_rtdash_out_lit(pm->o, "}");
-            ngx_http_rtdash_prom_value(pm->o, g->value, 15);
-        }
-    }
+static void
+ngx_http_rtdash_prom_levels(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
+{
+    ngx_uint_t                k;
+    ngx_http_rtdash_gauge_t  *g;
 
-    ngx_http_rtdash_prom_family(pm, "rtdash_tool_last_event_time_seconds",
-                                "gauge",
-                                "When a tool last recorded an event, in "
-                                "epoch seconds.");
+    g = ngx_http_rtdash_prom_tool_gauges(pm, t);
 
-    for (i = 0; i < pm->n; i++) {
-        ngx_http_rtdash_prom_labels(pm, "rtdash_tool_last_event_time_seconds",
-                                    &pm->s[i]);
+    for (k = 0; k < t->ngauges; k++) {
+        ngx_http_rtdash_prom_labels(pm, "rtdash_tool_level", t);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "name", g[k].name, g[k].len);
         ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, pm->s[i].updated, 13);
+        ngx_http_rtdash_prom_value(pm->o, g[k].value, 15);
     }
+}
+
+
+static void
+ngx_http_rtdash_prom_last(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
+{
+    ngx_http_rtdash_prom_labels(pm, "rtdash_tool_last_event_time_seconds", t);
+    ngx_http_rtdash_out_lit(pm->o, "}");
+    ngx_http_rtdash_prom_value(pm->o, t->updated, 13);
 }
 
 
 /* the values of a tool's events as a summary: quantiles since the start */
 
 static void
-ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
+ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
 {
-    double                      v[3];
-    ngx_uint_t                  i, q;
-    ngx_http_rtdash_vstat_t    *vs;
-    ngx_http_rtdash_summary_t  *s;
+    double                    v[3];
+    ngx_uint_t                q;
+    ngx_http_rtdash_vstat_t  *vs;
 
     /* the order of ngx_http_rtdash_quantiles[] */
-    static const char          *quantiles[] = { "0.5", "0.95", "0.99" };
+    static const char        *quantiles[] = { "0.5", "0.95", "0.99" };
 
-    ngx_http_rtdash_prom_family(pm, "rtdash_value", "summary",
-                                "The \"value\" of a tool's events; quantiles "
-                                "from a log-scale histogram.");
+    vs = &t->value;
 
-    for (i = 0; i < pm->n; i++) {
-        s = &pm->s[i];
-        vs = &s->value;
+    ngx_http_rtdash_vstat_quantiles(vs, ngx_http_rtdash_quantiles, v, 3);
 
-        ngx_http_rtdash_vstat_quantiles(vs, ngx_http_rtdash_quantiles, v, 3);
+    for (q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
+        ngx_http_rtdash_prom_labels(pm, "rtdash_value", t);
+        ngx_http_rtdash_out_lit(pm->o, ",quantile=\"");
+        ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q],
+                                ngx_strlen(quantiles[q]));
+        ngx_http_rtdash_out_lit(pm->o, "\"}");
 
-        for (q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
-            ngx_http_rtdash_prom_labels(pm, "rtdash_value", s);
-            ngx_http_rtdash_out_lit(pm->o, ",quantile=\"");
-            ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q],
-                                    ngx_strlen(quantiles[q]));
-            ngx_http_rtdash_out_lit(pm->o, "\"}");
-            /* 4 digits, as stats: the histogram is not finer */
-
-            ngx_http_rtdash_prom_value(pm->o, vs->count ? v[q] : NAN, 4);
-        }
-
-        ngx_http_rtdash_prom_labels(pm, "rtdash_value_sum", s);
-        ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, vs->sum, 15);
-
-        ngx_http_rtdash_prom_labels(pm, "rtdash_value_count", s);
-        ngx_http_rtdash_out_lit(pm->o, "} ");
-        ngx_http_rtdash_out_uint(pm->o, vs->count);
-        ngx_http_rtdash_out_lit(pm->o, "\n");
+        /* 4 digits, as stats: the histogram is not finer */
+        ngx_http_rtdash_prom_value(pm->o, vs->count ? v[q] : NAN, 4);
     }
+
+    ngx_http_rtdash_prom_sum_count(pm, t, "rtdash_value_sum",
+                                   "rtdash_value_count");
 }
 
 
@@ -370,50 +834,53 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm)
  */
 
 static void
-ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm)
+ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
 {
-    double                      le;
-    ngx_int_t                   k;
-    ngx_uint_t                  i;
-    ngx_http_rtdash_vstat_t    *vs;
-    ngx_http_rtdash_summary_t  *s;
+    double                    le;
+    ngx_int_t                 k;
+    ngx_http_rtdash_vstat_t  *vs;
 
-    ngx_http_rtdash_prom_family(pm, "rtdash_value_hist", "histogram",
-                                "The \"value\" of a tool's events; a bucket "
-                                "counts the values below its bound.");
+    vs = &t->value;
 
-    for (i = 0; i < pm->n; i++) {
-        s = &pm->s[i];
-        vs = &s->value;
-
-        for (k = NGX_HTTP_RTDASH_PROM_LE_MIN;
-             k <= NGX_HTTP_RTDASH_PROM_LE_MAX;
-             k++)
-        {
-            le = ldexp(1.0, k);
-            ngx_http_rtdash_prom_bucket(pm, s, le,
-                                        ngx_http_rtdash_vstat_below(vs, le));
-        }
-
-        ngx_http_rtdash_prom_bucket(pm, s, INFINITY, vs->count);
-
-        ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_sum", s);
-        ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, vs->sum, 15);
-
-        ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_count", s);
-        ngx_http_rtdash_out_lit(pm->o, "} ");
-        ngx_http_rtdash_out_uint(pm->o, vs->count);
-        ngx_http_rtdash_out_lit(pm->o, "\n");
+    for (k = NGX_HTTP_RTDASH_PROM_LE_MIN;
+         k <= NGX_HTTP_RTDASH_PROM_LE_MAX;
+         k++)
+    {
+        le = ldexp(1.0, k);
+        ngx_http_rtdash_prom_bucket(pm, t, le,
+                                    ngx_http_rtdash_vstat_below(vs, le));
     }
+
+    ngx_http_rtdash_prom_bucket(pm, t, INFINITY, vs->count);
+
+    ngx_http_rtdash_prom_sum_count(pm, t, "rtdash_value_hist_sum",
+                                   "rtdash_value_hist_count");
+}
+
+
+/* the _sum and _count samples of a tool's values, as either family */
+
+static void
+ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t, const char *sum, const char *count)
+{
+    ngx_http_rtdash_prom_labels(pm, sum, t);
+    ngx_http_rtdash_out_lit(pm->o, "}");
+    ngx_http_rtdash_prom_value(pm->o, t->value.sum, 15);
+
+    ngx_http_rtdash_prom_labels(pm, count, t);
+    ngx_http_rtdash_out_lit(pm->o, "} ");
+    ngx_http_rtdash_out_uint(pm->o, t->value.count);
+    ngx_http_rtdash_out_lit(pm->o, "\n");
 }
 
 
 static void
 ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_summary_t *s, double le, uint64_t n)
+    ngx_http_rtdash_prom_tool_t *t, double le, uint64_t n)
 {
-    ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_bucket", s);
+    ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_bucket", t);
 
     if (isinf(le)) {
         ngx_http_rtdash_out_lit(pm->o, ",le=\"+Inf\"} ");

@@ -1027,3 +1027,57 @@ ngx_http_rtdash_hwide_estimate(const ngx_http_rtdash_hwide_t *w)
 {
     return w->dense ? ngx_http_rtdash_hll_count(w->regs) : w->n;
 }
+
+
+/* a histogram and a sketch read from a file hold no index out of range */
+
+int
+ngx_http_rtdash_vstat_valid(const ngx_http_rtdash_vstat_t *vs)
+{
+    unsigned  i;
+
+    if (vs->nout > NGX_HTTP_RTDASH_VOUT || vs->shift > 40
+        || vs->low > vs->count
+        || vs->base < NGX_HTTP_RTDASH_VIDX_MIN
+        || vs->base > NGX_HTTP_RTDASH_VBASE_MAX)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < vs->nout; i++) {
+        if (vs->out[i].idx < NGX_HTTP_RTDASH_VIDX_MIN
+            || vs->out[i].idx > NGX_HTTP_RTDASH_VIDX_MAX)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+ngx_http_rtdash_hll_valid(const ngx_http_rtdash_hll_t *h)
+{
+    unsigned  i;
+
+    if (h->dense > 1) {
+        return 0;
+    }
+
+    if (!h->dense) {
+        if (h->n > NGX_HTTP_RTDASH_HLL_KEYS) {
+            return 0;
+        }
+
+        for (i = 0; i < h->n; i++) {
+            if ((h->u.keys[i] >> 23) >= NGX_HTTP_RTDASH_HLL_M) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    return h->n <= 32 && h->zero >= 1 && h->zero <= NGX_HTTP_RTDASH_HLL_M;
+}

@@ -113,6 +113,9 @@ void ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
 uint64_t ngx_http_rtdash_vstat_below(const ngx_http_rtdash_vstat_t *vs,
     double le);
 
+int ngx_http_rtdash_vstat_valid(const ngx_http_rtdash_vstat_t *vs);
+int ngx_http_rtdash_hll_valid(const ngx_http_rtdash_hll_t *h);
+
 void ngx_http_rtdash_vwide_init(ngx_http_rtdash_vwide_t *w);
 void ngx_http_rtdash_vwide_add(ngx_http_rtdash_vwide_t *w,
     const ngx_http_rtdash_vstat_t *vs);

@@ -486,12 +486,12 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 
     hash = ngx_crc32_short(tool->data, tool->len);
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
 
     node = ngx_http_rtdash_lookup_locked(ctx, hash, tool->data, tool->len);
 
     if (node == NULL) {
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
+        ngx_http_rtdash_unlock(ctx);
         return NGX_DECLINED;
     }
 
@@ -499,7 +499,7 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_summary_locked(ctx, node, now, &h->s);
     ngx_http_rtdash_history_copy_locked(ctx, node, h, nev);
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     ngx_http_rtdash_history_span(ctx, h);
 
@@ -519,17 +519,13 @@ ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
     time_t                     t;
     uint32_t                  *src, *dst;
     ngx_uint_t                 i;
-    ngx_http_rtdash_minute_t  *m, *mc;
+    ngx_http_rtdash_minute_t  *mc;
 
     for (i = 0; i < h->nminutes; i++) {
         t = h->first + (time_t) i * 60;
-        m = ngx_http_rtdash_minute_slot(ctx, node, t);
         mc = ngx_http_rtdash_bucket(h->minutes, i, ctx->layout.min_size);
 
-        if (m->t == (uint32_t) t) {
-            ngx_memcpy(mc, m, ctx->layout.min_size);
-
-        } else {
+        if (!ngx_http_rtdash_minute_read_locked(ctx, node, t, mc)) {
             mc->t = 0;
         }
     }
@@ -539,7 +535,7 @@ ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
         src = ngx_http_rtdash_second_slot(ctx, node, t);
         dst = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_size);
 
-        if (src[0] == (uint32_t) t) {
+        if (src && src[0] == (uint32_t) t) {
             ngx_memcpy(dst, src, ctx->layout.sec_size);
 
         } else {

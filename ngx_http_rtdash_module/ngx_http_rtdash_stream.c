@@ -124,6 +124,7 @@ typedef struct {
     ngx_array_t                  tools;
     ngx_uint_t                   window;
     ngx_uint_t                   events;
+    ngx_uint_t                   limit;
     ngx_uint_t                   frames;
     uint64_t                     since;       /* -1: no resume */
 } ngx_http_rtdash_stream_args_t;
@@ -149,9 +150,11 @@ static void ngx_http_rtdash_sub_bye(ngx_http_rtdash_sub_t *sub, void *data);
 static void ngx_http_rtdash_sub_ping(ngx_http_rtdash_sub_t *sub, void *data);
 static void ngx_http_rtdash_sub_update(ngx_http_rtdash_sub_t *sub,
     void *data);
+static ngx_int_t ngx_http_rtdash_stream_limit(ngx_http_request_t *r,
+    ngx_uint_t *limit);
 static ngx_http_rtdash_group_t *ngx_http_rtdash_group_get(
     ngx_http_rtdash_stream_t *st, ngx_array_t *tools, ngx_uint_t events,
-    ngx_uint_t websocket);
+    ngx_uint_t limit, ngx_uint_t websocket);
 static void ngx_http_rtdash_stream_cleanup(void *data);
 static void ngx_http_rtdash_stream_write(ngx_http_request_t *r);
 static void ngx_http_rtdash_stream_read(ngx_http_request_t *r);
@@ -407,7 +410,7 @@ ngx_http_rtdash_sub_join(ngx_http_request_t *r, ngx_http_rtdash_stream_t *st,
     }
 
     sub->group = ngx_http_rtdash_group_get(st, &args->tools, args->events,
-                                           websocket);
+                                           args->limit, websocket);
     if (sub->group == NULL) {
         return NULL;
     }
@@ -434,7 +437,7 @@ ngx_http_rtdash_sub_join(ngx_http_request_t *r, ngx_http_rtdash_stream_t *st,
 }
 
 
-/* the query: tool=, window=, events=, frames=, and where to resume */
+/* the query: tool=, window=, events=, limit=, frames=, where to resume */
 
 /* NGX_OK, or NGX_ERROR with *rc the handler's answer (an error sent) */
 
@@ -483,6 +486,22 @@ ngx_http_rtdash_stream_args(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    switch (ngx_http_rtdash_stream_limit(r, &args->limit)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        *rc = ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                         "\"limit\" takes a number or all",
+                                         NULL, -1, -1);
+        return NGX_ERROR;
+
+    default:
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
+
     if (args->window < 60) {
         args->window = 60;
     }
@@ -519,6 +538,36 @@ ngx_http_rtdash_stream_args(ngx_http_request_t *r,
 }
 
 
+/* limit=N (tools listed, at most), limit=all; NGX_DECLINED: neither */
+
+static ngx_int_t
+ngx_http_rtdash_stream_limit(ngx_http_request_t *r, ngx_uint_t *limit)
+{
+    ngx_str_t    *v;
+    ngx_array_t   a;
+
+    *limit = NGX_HTTP_RTDASH_STREAM_LIMIT;
+
+    if (ngx_http_rtdash_arg(r, "limit", &a) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (a.nelts == 0) {
+        return NGX_OK;
+    }
+
+    v = a.elts;
+
+    if (v[0].len == 3 && ngx_strncmp(v[0].data, "all", 3) == 0) {
+        *limit = NGX_HTTP_RTDASH_LIMIT_ALL;
+        return NGX_OK;
+    }
+
+    return ngx_http_rtdash_arg_uint(r, "limit", NGX_HTTP_RTDASH_STREAM_LIMIT,
+                                    NGX_HTTP_RTDASH_LIMIT_ALL, limit);
+}
+
+
 static ngx_int_t
 ngx_http_rtdash_stream_header(ngx_http_request_t *r)
 {
@@ -552,7 +601,7 @@ ngx_http_rtdash_stream_read(ngx_http_request_t *r)
 
 static ngx_http_rtdash_group_t *
 ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
-    ngx_uint_t events, ngx_uint_t websocket)
+    ngx_uint_t events, ngx_uint_t limit, ngx_uint_t websocket)
 {
     u_char                   *p;
     size_t                    size;
@@ -572,7 +621,7 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
         f = &g->filter;
 
         if (f->events != events || f->ntools != tools->nelts
-            || g->websocket != websocket)
+            || f->limit != limit || g->websocket != websocket)
         {
             continue;
         }
@@ -607,6 +656,7 @@ ngx_http_rtdash_group_get(ngx_http_rtdash_stream_t *st, ngx_array_t *tools,
     ngx_memzero(g, sizeof(ngx_http_rtdash_group_t));
 
     g->filter.events = events;
+    g->filter.limit = limit;
     g->filter.ntools = tools->nelts;
     g->filter.tools = (ngx_str_t *) (g + 1);
     g->filter.hashes = (uint32_t *) (g->filter.tools + g->filter.ntools);
@@ -1904,7 +1954,7 @@ ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
     ngx_http_rtdash_ws_cmd_t *cmd)
 {
     ngx_str_t                  *v;
-    ngx_uint_t                  i, events;
+    ngx_uint_t                  i, events, limit;
     ngx_http_rtdash_ctx_t      *ctx;
     ngx_http_rtdash_group_t    *g, *old;
     ngx_http_rtdash_filter_t   *f;
@@ -1932,6 +1982,7 @@ ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
 
     events = cmd->has_events ? ngx_min(cmd->events, ctx->nevents)
                              : f->events;
+    limit = cmd->has_limit ? cmd->limit : f->limit;
 
     if (!cmd->has_tool) {
         /* the same tools as now */
@@ -1948,7 +1999,7 @@ ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
         }
     }
 
-    g = ngx_http_rtdash_group_get(st, &cmd->tools, events, 1);
+    g = ngx_http_rtdash_group_get(st, &cmd->tools, events, limit, 1);
     if (g == NULL) {
         return "out of memory";
     }
@@ -1965,9 +2016,10 @@ ngx_http_rtdash_ws_subscribe(ngx_http_rtdash_sub_t *sub,
         }
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, sub->connection->log, 0,
                    "rtdash stream: WebSocket subscriber now follows %ui "
-                   "tools, window %ui", g->filter.ntools, sub->window);
+                   "tools, window %ui, limit %ui", g->filter.ntools,
+                   sub->window, g->filter.limit);
 
     ngx_http_rtdash_ws_resnapshot(sub);
 

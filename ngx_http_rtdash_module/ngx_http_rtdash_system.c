@@ -1076,12 +1076,12 @@ ngx_http_rtdash_system_zone(ngx_http_rtdash_sampler_t *s)
     size_t       nfree;
     ngx_uint_t   ntools;
 
-    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    ngx_http_rtdash_lock(s->ctx);
 
     nfree = s->ctx->shpool->pfree * ngx_pagesize;
     ntools = s->ctx->sh->ntools;
 
-    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(s->ctx);
 
     ngx_http_rtdash_system_begin(s, &s->tools[NGX_HTTP_RTDASH_SYS_ZONE]);
     ngx_http_rtdash_system_gauge(s, "used", s->ctx->size - nfree);

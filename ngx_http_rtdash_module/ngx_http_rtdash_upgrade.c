@@ -1,11 +1,12 @@
 
 /*
- * rtdash: a tool written by layout 2 (dump versions 1 and 2) in the terms
- * of layout 3.  Layout 2 had a 64-bin value histogram (three bins an
- * octave) and a 256-bit map of users per minute; everything else has
- * the same shape.  A bin's count goes to the new bin of its middle, so a
- * restored histogram keeps the old one's precision (about 12 %); a map's
- * distinct count becomes as many stand-in users of that minute.
+ * rtdash: a tool written by layout 2 (dump versions 1 and 2) as an image
+ * of layout 3 (ngx_http_rtdash_image.c).  Layout 2 had a 64-bin value
+ * histogram (three bins an octave) and a 256-bit map of users per minute,
+ * and every bucket in its node; the buckets themselves have the same
+ * shape.  A bin's count goes to the new bin of its middle, so a restored
+ * histogram keeps the old one's precision (about 12 %); a map's distinct
+ * count becomes as many stand-in users of that minute.
  */
 
 
@@ -101,17 +102,18 @@ ngx_http_rtdash_v2_node_size(ngx_http_rtdash_ctx_t *ctx)
 }
 
 
-/* "old", a layout 2 node of this zone's parameters, into "node" */
+/* "old", a layout 2 node of this zone's parameters, into an image */
 
 void
 ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
-    u_char *node)
+    u_char *image)
 {
-    u_char                       *om, *nm;
-    size_t                        rest;
-    ngx_uint_t                    i;
-    ngx_http_rtdash_node_t       *n;
+    u_char                       *p, *om;
+    uint32_t                     *sec;
+    ngx_uint_t                    i, n, written;
+    ngx_http_rtdash_node_t       *node;
     ngx_http_rtdash_layout_t      ol, *l;
+    ngx_http_rtdash_minute_t     *nm;
     ngx_http_rtdash_v2_node_t    *o;
     ngx_http_rtdash_v2_minute_t  *m;
 
@@ -119,46 +121,78 @@ ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
     l = &ctx->layout;
 
     o = (ngx_http_rtdash_v2_node_t *) old;
-    n = (ngx_http_rtdash_node_t *) node;
+    node = (ngx_http_rtdash_node_t *) image;
 
-    ngx_memzero(node, l->node_size);
+    ngx_memzero(image, l->node_size);
 
-    n->seq = o->seq;
-    n->nevents = o->nevents;
-    n->updated = o->updated;
-    n->ngauges = o->ngauges;
-    n->name_len = ngx_min(o->name_len, NGX_HTTP_RTDASH_TOOL_MAX);
-    ngx_memcpy(n->name, o->name, n->name_len);
+    node->seq = o->seq;
+    node->nevents = o->nevents;
+    node->updated = o->updated;
+    node->ngauges = o->ngauges;
+    node->name_len = ngx_min(o->name_len, NGX_HTTP_RTDASH_TOOL_MAX);
+    ngx_memcpy(node->name, o->name, node->name_len);
 
-    ngx_http_rtdash_v2_values(&n->value, &o->value);
+    ngx_http_rtdash_v2_values(&node->value, &o->value);
 
-    /* totals, flagged, gauges and seconds keep their shape */
+    /* totals, flagged and gauges keep their shape */
 
-    ngx_memcpy(node + l->totals, old + ol.totals, ol.minutes - ol.totals);
+    ngx_memcpy(image + l->totals, old + ol.totals, ol.seconds - ol.totals);
 
-    rest = ol.min_size - sizeof(ngx_http_rtdash_v2_minute_t);
+    p = image + l->node_size;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_SECONDS; i++) {
+        sec = (uint32_t *) (old + ol.seconds + i * ol.sec_size);
+
+        if (sec[0]) {
+            ngx_http_rtdash_node_seconds(ctx, node)[i] = 1;
+            p = ngx_cpymem(p, sec, l->sec_size);
+        }
+    }
 
     for (i = 0; i < ctx->nminutes; i++) {
         om = old + ol.minutes + i * ol.min_size;
-        nm = node + l->minutes + i * l->min_size;
         m = (ngx_http_rtdash_v2_minute_t *) om;
 
-        ((ngx_http_rtdash_minute_t *) nm)->t = m->t;
+        if (m->t == 0) {
+            continue;
+        }
 
-        ngx_http_rtdash_v2_values(&((ngx_http_rtdash_minute_t *) nm)->value,
-                                  &m->value);
-        ngx_http_rtdash_v2_users(&((ngx_http_rtdash_minute_t *) nm)->users,
-                                 m->users, m->t);
+        ngx_http_rtdash_node_minutes(ctx, node)[i] = 1;
+
+        nm = (ngx_http_rtdash_minute_t *) p;
+        ngx_memzero(nm, l->min_size);
+        nm->t = m->t;
+
+        ngx_http_rtdash_v2_values(&nm->value, &m->value);
+        ngx_http_rtdash_v2_users(&nm->users, m->users, m->t);
 
         /* counts, flagged and gauge stats follow the header in both */
-        ngx_memcpy(nm + sizeof(ngx_http_rtdash_minute_t),
+        ngx_memcpy(ngx_http_rtdash_minute_counts(nm),
                    om + sizeof(ngx_http_rtdash_v2_minute_t),
-                   ngx_min(rest, l->min_size
-                                 - sizeof(ngx_http_rtdash_minute_t)));
+                   l->min_size - sizeof(ngx_http_rtdash_minute_t));
+
+        p += l->min_size;
     }
 
-    ngx_memcpy(node + l->ring, old + ol.ring,
-               sizeof(ngx_http_rtdash_event_t) * ctx->nevents);
+    /* the ring's chunks that hold events */
+
+    written = ngx_min(o->nevents, ctx->nevents);
+
+    for (i = 0; i * NGX_HTTP_RTDASH_CHUNK < written; i++) {
+        ngx_http_rtdash_node_chunks(ctx, node)[i] = 1;
+
+        n = ngx_min(NGX_HTTP_RTDASH_CHUNK,
+                    ctx->nevents - i * NGX_HTTP_RTDASH_CHUNK);
+
+        ngx_memzero(p, sizeof(ngx_http_rtdash_event_t)
+                       * NGX_HTTP_RTDASH_CHUNK);
+        ngx_memcpy(p, old + ol.ring
+                      + i * NGX_HTTP_RTDASH_CHUNK
+                        * sizeof(ngx_http_rtdash_event_t),
+                   n * sizeof(ngx_http_rtdash_event_t));
+
+        p += sizeof(ngx_http_rtdash_event_t) * NGX_HTTP_RTDASH_CHUNK;
+    }
 }
 
 

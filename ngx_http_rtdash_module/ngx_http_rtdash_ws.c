@@ -45,6 +45,8 @@ static u_char *ngx_http_rtdash_json_string(u_char *p, u_char *end,
     ngx_str_t *s);
 static ngx_int_t ngx_http_rtdash_ws_member(ngx_http_rtdash_ws_cmd_t *cmd,
     ngx_str_t *key, u_char **pp, u_char *end);
+static u_char *ngx_http_rtdash_ws_limit(ngx_http_rtdash_ws_cmd_t *cmd,
+    u_char *p, u_char *end);
 
 
 /* frames rendered for a WebSocket group: one text message each */
@@ -871,6 +873,13 @@ ngx_http_rtdash_ws_member(ngx_http_rtdash_ws_cmd_t *cmd, ngx_str_t *key,
 
         p = q;
 
+    } else if (key->len == 5 && ngx_strncmp(key->data, "limit", 5) == 0) {
+        p = ngx_http_rtdash_ws_limit(cmd, p, end);
+
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
     } else {
         p = ngx_http_rtdash_json_skip(p, end, 0);
     }
@@ -883,6 +892,37 @@ ngx_http_rtdash_ws_member(ngx_http_rtdash_ws_cmd_t *cmd, ngx_str_t *key,
     *pp = p;
 
     return NGX_OK;
+}
+
+
+/* "limit": a whole number, or "all" */
+
+static u_char *
+ngx_http_rtdash_ws_limit(ngx_http_rtdash_ws_cmd_t *cmd, u_char *p,
+    u_char *end)
+{
+    u_char     *q;
+    ngx_int_t   n;
+
+    if (end - p >= 5 && ngx_strncmp(p, "\"all\"", 5) == 0) {
+        cmd->limit = NGX_HTTP_RTDASH_LIMIT_ALL;
+        cmd->has_limit = 1;
+        return p + 5;
+    }
+
+    for (q = p; q < end && *q >= '0' && *q <= '9'; q++) { /* void */ }
+
+    n = (q > p && q - p < 10) ? ngx_atoi(p, q - p) : NGX_ERROR;
+
+    if (n == NGX_ERROR) {
+        cmd->error = "\"limit\" takes a whole number or \"all\"";
+        return NULL;
+    }
+
+    cmd->limit = n;
+    cmd->has_limit = 1;
+
+    return q;
 }
 
 

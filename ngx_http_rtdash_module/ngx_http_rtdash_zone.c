@@ -13,6 +13,12 @@
 const double  ngx_http_rtdash_quantiles[3] = { 0.50, 0.95, 0.99 };
 
 
+static void ngx_http_rtdash_max_tools(ngx_http_rtdash_ctx_t *ctx,
+    ngx_log_t *log);
+static int ngx_libc_cdecl ngx_http_rtdash_lru_cmp(const void *one,
+    const void *two);
+
+
 void
 ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
 {
@@ -27,6 +33,12 @@ ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
                             + sizeof(uint32_t) * 2 * types
                             + sizeof(ngx_http_rtdash_gstat_t) * ctx->ngauges,
                             8);
+    l->rec_size = ngx_align(sizeof(ngx_http_rtdash_mrec_t)
+                            + sizeof(uint32_t) * 2 * types
+                            + sizeof(ngx_http_rtdash_gstat_t) * ctx->ngauges,
+                            8);
+    l->nchunks = (ctx->nevents + NGX_HTTP_RTDASH_CHUNK - 1)
+                 / NGX_HTTP_RTDASH_CHUNK;
 
     off = ngx_align(sizeof(ngx_http_rtdash_node_t), 8);
 
@@ -37,13 +49,13 @@ ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
     l->gauges = off;
     off += sizeof(ngx_http_rtdash_gauge_t) * ctx->ngauges;
     l->seconds = off;
-    off += l->sec_size * NGX_HTTP_RTDASH_SECONDS;
+    off += sizeof(ngx_http_rtdash_ref_t) * NGX_HTTP_RTDASH_SECONDS;
     l->minutes = off;
-    off += l->min_size * ctx->nminutes;
+    off += sizeof(ngx_http_rtdash_ref_t) * ctx->nminutes;
     l->ring = off;
-    off += sizeof(ngx_http_rtdash_event_t) * ctx->nevents;
+    off += sizeof(ngx_http_rtdash_ref_t) * l->nchunks;
 
-    l->node_size = off;
+    l->node_size = ngx_align(off, 8);
 }
 
 
@@ -71,7 +83,7 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_rtdash_ctx_t  *octx = data;
 
-    size_t                   len, pages;
+    size_t                   len, per;
     ngx_shm_zone_t          *oz;
     ngx_http_rtdash_ctx_t   *ctx;
 
@@ -87,6 +99,12 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
+
+        /* max_tools= may change on reload: the zone keeps its tools */
+
+        ngx_http_rtdash_lock(ctx);
+        ngx_http_rtdash_max_tools(ctx, shm_zone->shm.log);
+        ngx_http_rtdash_unlock(ctx);
 
         return NGX_OK;
     }
@@ -110,15 +128,14 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
                     ngx_http_rtdash_rbtree_insert_value);
     ngx_queue_init(&ctx->sh->tools);
+    ngx_queue_init(&ctx->sh->lru);
 
     ctx->sh->layout_key = ngx_http_rtdash_layout_key(ctx);
     ctx->sh->started = ngx_time();
 
     ngx_http_rtdash_zone_key(ctx, shm_zone->shm.log);
 
-    /* nodes are larger than half a page: each takes whole pages */
-    pages = (ctx->layout.node_size + ngx_pagesize - 1) / ngx_pagesize;
-    ctx->sh->max_tools = ctx->shpool->pfree / pages;
+    ngx_http_rtdash_pool_init_locked(ctx);
 
     len = sizeof(" in rtdash zone \"\"") + shm_zone->shm.name.len;
 
@@ -132,11 +149,30 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->log_nomem = 0;
 
+    /*
+     * A tool takes its node and the records of what it writes: the zone
+     * has room for as many tools as could each have a node and one record
+     * of each kind but the sketches, of what is left once the header and
+     * log_ctx (a page of small chunks) are in.  What fits in fact depends
+     * on how busy they are: beyond, writes are refused for want of
+     * buckets.
+     */
+
+    per = ngx_http_rtdash_node_alloc_size(ctx) + ctx->layout.rec_size
+          + ctx->layout.sec_size
+          + sizeof(ngx_http_rtdash_event_t) * NGX_HTTP_RTDASH_CHUNK;
+    ctx->sh->room = ctx->shpool->pfree * ngx_pagesize / per;
+    ngx_http_rtdash_max_tools(ctx, shm_zone->shm.log);
+
+    if (ngx_http_rtdash_index_init_locked(ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
                   "rtdash zone \"%V\": fresh zone of %uz bytes, "
-                  "%uz bytes per tool, room for %ui tools",
+                  "%uz bytes per busy tool, up to %ui tools",
                   &shm_zone->shm.name, shm_zone->shm.size,
-                  ctx->layout.node_size, ctx->sh->max_tools);
+                  ngx_http_rtdash_busy_tool_size(ctx), ctx->sh->max_tools);
 
     /*
      * A reload that resized the zone: the old zone is still mapped here,
@@ -158,7 +194,99 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ngx_http_rtdash_dump_restore(ctx, shm_zone->shm.log);
     }
 
+    ngx_http_rtdash_lock(ctx);
+    ngx_http_rtdash_lru_order_locked(ctx);
+    ngx_http_rtdash_unlock(ctx);
+
     return NGX_OK;
+}
+
+
+/* max_tools= or what fits, whichever is less */
+
+static void
+ngx_http_rtdash_max_tools(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
+{
+    ngx_uint_t  n;
+
+    n = ctx->sh->room;
+
+    if (ctx->max_tools > n) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtdash zone \"%V\": max_tools=%ui is more than the "
+                      "%ui tools that fit", &ctx->name, ctx->max_tools, n);
+
+    } else if (ctx->max_tools) {
+        n = ctx->max_tools;
+    }
+
+    if (ctx->sh->max_tools && ctx->sh->max_tools != n) {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                      "rtdash zone \"%V\": max_tools changes from %ui to "
+                      "%ui, %ui tools in the zone", &ctx->name,
+                      ctx->sh->max_tools, n, ctx->sh->ntools);
+    }
+
+    ctx->sh->max_tools = n;
+}
+
+
+/*
+ * Restored or carried-over tools join the LRU queue in the order they
+ * come; it is put in the order of their last write once, here.
+ */
+
+void
+ngx_http_rtdash_lru_order_locked(ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_uint_t                i, n;
+    ngx_queue_t              *q;
+    ngx_http_rtdash_node_t  **nodes;
+
+    n = ctx->sh->ntools;
+
+    if (n < 2) {
+        return;
+    }
+
+    nodes = ngx_alloc(n * sizeof(ngx_http_rtdash_node_t *), ngx_cycle->log);
+    if (nodes == NULL) {
+        return;
+    }
+
+    i = 0;
+
+    for (q = ngx_queue_head(&ctx->sh->lru);
+         q != ngx_queue_sentinel(&ctx->sh->lru) && i < n;
+         q = ngx_queue_next(q))
+    {
+        nodes[i++] = ngx_queue_data(q, ngx_http_rtdash_node_t, lru);
+    }
+
+    ngx_qsort(nodes, i, sizeof(ngx_http_rtdash_node_t *),
+              ngx_http_rtdash_lru_cmp);
+
+    ngx_queue_init(&ctx->sh->lru);
+
+    for (n = 0; n < i; n++) {
+        ngx_queue_insert_tail(&ctx->sh->lru, &nodes[n]->lru);
+    }
+
+    ngx_free(nodes);
+}
+
+
+/* the most recently updated first */
+
+static int ngx_libc_cdecl
+ngx_http_rtdash_lru_cmp(const void *one, const void *two)
+{
+    ngx_http_rtdash_node_t  *a, *b;
+
+    a = *(ngx_http_rtdash_node_t **) one;
+    b = *(ngx_http_rtdash_node_t **) two;
+
+    return (a->updated < b->updated) - (a->updated > b->updated);
 }
 
 
@@ -317,8 +445,14 @@ ngx_http_rtdash_tool_insert_locked(ngx_http_rtdash_ctx_t *ctx,
      */
     ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
     ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
+    ngx_http_rtdash_crash("tool insert: in the rbtree only");
     ngx_queue_insert_tail(&ctx->sh->tools, &node->queue);
+    ngx_http_rtdash_crash("tool insert: not in the LRU list");
+    ngx_queue_insert_head(&ctx->sh->lru, &node->lru);
     ctx->sh->ntools++;
+
+    ngx_http_rtdash_crash("tool insert");
+    ngx_http_rtdash_index_add_locked(ctx, node);
 }
 
 
@@ -328,10 +462,70 @@ void
 ngx_http_rtdash_tool_free_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node)
 {
+    ngx_http_rtdash_index_remove_locked(ctx, node);
+    ngx_http_rtdash_pool_free_tool_locked(ctx, node);
     ngx_rbtree_delete(&ctx->sh->rbtree, &node->node);
     ngx_queue_remove(&node->queue);
+    ngx_queue_remove(&node->lru);
     ngx_slab_free_locked(ctx->shpool, node);
     ctx->sh->ntools--;
+}
+
+
+/*
+ * Eviction: the tool leaves the index and its node, emptied, becomes the
+ * new tool "name" in place.  The node keeps its place in the tool list,
+ * so a reader walking the list lock by lock (which holds on to the next
+ * node across an unlock) always stands on a live node: nodes are never
+ * freed once readers may have seen them.  Everything the old tool had
+ * (counts, buckets, gauges, the ring with its users and ids) is zeroed.
+ */
+
+void
+ngx_http_rtdash_tool_evict_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, uint32_t hash, u_char *name, size_t len)
+{
+    uint32_t     slot;
+    ngx_queue_t  queue;
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "rtdash zone \"%V\": tool \"%*s\" evicted for \"%*s\"",
+                   &ctx->name, (size_t) node->name_len, node->name, len,
+                   name);
+
+    ngx_http_rtdash_pool_free_tool_locked(ctx, node);
+    ngx_rbtree_delete(&ctx->sh->rbtree, &node->node);
+    ngx_queue_remove(&node->lru);
+
+    queue = node->queue;
+    slot = node->slot;
+    ngx_memzero(node, ctx->layout.node_size);
+    ngx_http_rtdash_crash("tool evict");
+    node->queue = queue;
+    node->slot = slot;
+
+    node->node.key = hash;
+    node->name_len = len;
+    ngx_memcpy(node->name, name, len);
+
+    ctx->sh->rbtree.insert = ngx_http_rtdash_rbtree_insert_value;
+    ngx_rbtree_insert(&ctx->sh->rbtree, &node->node);
+    ngx_queue_insert_head(&ctx->sh->lru, &node->lru);
+
+    ctx->sh->evicted++;
+}
+
+
+/* a write: the tool goes to the front of the LRU queue */
+
+void
+ngx_http_rtdash_lru_touch_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    if (ngx_queue_head(&ctx->sh->lru) != &node->lru) {
+        ngx_queue_remove(&node->lru);
+        ngx_queue_insert_head(&ctx->sh->lru, &node->lru);
+    }
 }
 
 
@@ -347,11 +541,15 @@ ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
     zi->accepted = sh->accepted;
     zi->rejected = sh->rejected;
     zi->refused = sh->refused;
+    zi->evicted = sh->evicted;
     zi->ntools = sh->ntools;
     zi->max_tools = sh->max_tools;
     zi->started = sh->started;
-    zi->free = ctx->shpool->pfree * ngx_pagesize;
+    zi->free = ctx->shpool->pfree * ngx_pagesize
+               + ngx_http_rtdash_pool_idle(ctx);
     zi->used = ctx->size - zi->free;
+    zi->tool_bytes = sh->ntools * ngx_http_rtdash_node_alloc_size(ctx)
+                     + ngx_http_rtdash_pool_used(ctx);
     zi->ntypes = sh->ntypes;
     ngx_memcpy(zi->types, sh->types,
                sizeof(ngx_http_rtdash_type_t) * sh->ntypes);
@@ -389,7 +587,7 @@ ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     for (t = now - 59; t <= now; t++) {
         sec = ngx_http_rtdash_second_slot(ctx, node, t);
 
-        if ((time_t) sec[0] != t) {
+        if (sec == NULL || (time_t) sec[0] != t) {
             continue;
         }
 
@@ -414,6 +612,7 @@ ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     ngx_uint_t *np)
 {
     time_t                      now;
+    uint64_t                    start;
     ngx_uint_t                  i, n;
     ngx_queue_t                *q;
     ngx_http_rtdash_node_t     *node;
@@ -427,40 +626,52 @@ ngx_http_rtdash_summaries(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 
     now = ngx_time();
 
-    /* the tool count can only grow: allocate for max_tools at most */
+    /*
+     * The tool count can only grow (an eviction reuses the node), up to
+     * max_tools, or stays above it when a reload lowered max_tools.
+     */
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
     n = ctx->sh->ntools;
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
-    n = ngx_min(n + 16, ctx->sh->max_tools);
+    n = ngx_min(n + 16, ngx_max(n, ctx->sh->max_tools));
 
     s = ngx_http_rtdash_arena(r, (n + 1) * sizeof(ngx_http_rtdash_summary_t));
     if (s == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_shmtx_lock(&ctx->shpool->mutex);
+    ngx_http_rtdash_lock(ctx);
 
     ngx_http_rtdash_zinfo_locked(ctx, zi);
 
     i = 0;
+    start = ctx->sh->records;
 
-    /* tools are never freed once in the queue: the walk goes on */
+    /*
+     * Nodes are never freed once in the queue: the walk goes on.  A tool
+     * made after it began (maybe in the node of one evicted, under a name
+     * already seen) is left out.
+     */
 
     for (q = ngx_queue_head(&ctx->sh->tools);
          q != ngx_queue_sentinel(&ctx->sh->tools) && i < n;
          /* void */)
     {
         node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
-        ngx_http_rtdash_summary_locked(ctx, node, now, &s[i++]);
+
+        if (node->born <= start) {
+            ngx_http_rtdash_summary_locked(ctx, node, now, &s[i++]);
+        }
+
         q = ngx_queue_next(q);
 
-        ngx_shmtx_unlock(&ctx->shpool->mutex);
-        ngx_shmtx_lock(&ctx->shpool->mutex);
+        ngx_http_rtdash_unlock(ctx);
+        ngx_http_rtdash_lock(ctx);
     }
 
-    ngx_shmtx_unlock(&ctx->shpool->mutex);
+    ngx_http_rtdash_unlock(ctx);
 
     *zip = zi;
     *sp = s;

@@ -28,13 +28,25 @@ rtdash_start_nginx() {
         return 1
     }
 
-    for _ in $(seq 50); do
-        [ -s "$RTDASH_PREFIX/logs/nginx.pid" ] && \
-            curl -sf -o /dev/null "http://127.0.0.1:$port/rtdash/config.json" && break
+    # until it serves, for 30 s at most (a loaded machine is slow to
+    # start it; carrying on earlier fails the tests in obscure ways)
+    local ready=
+    for _ in $(seq 300); do
+        if [ -s "$RTDASH_PREFIX/logs/nginx.pid" ] && curl -sf -o /dev/null \
+               "http://127.0.0.1:$port/rtdash/config.json"; then
+            ready=1
+            break
+        fi
         sleep 0.1
     done
 
-    RTDASH_NGINX_PID=$(cat "$RTDASH_PREFIX/logs/nginx.pid")
+    RTDASH_NGINX_PID=$(cat "$RTDASH_PREFIX/logs/nginx.pid" 2>/dev/null || true)
+
+    if [ -z "$ready" ]; then
+        echo "nginx does not serve http://127.0.0.1:$port/ after 30 s" >&2
+        tail -20 "$RTDASH_PREFIX/logs/error.log" >&2
+        return 1
+    fi
 }
 
 rtdash_stop_nginx() {

@@ -81,6 +81,7 @@
         allTools: [],           /* every tool name known, for the selector */
         seconds: new Map(),     /* t -> per-second bucket (aggregated) */
         minutes: new Map(),     /* t -> per-minute bucket (aggregated) */
+        span: null,             /* the window's { from, to, users }, from the server */
         events: [],             /* newest first */
         eventSeqs: new Set(),
         lastFrameAt: 0,
@@ -300,6 +301,9 @@
         o.plugins.tooltip.bodyColor = c.text;
         o.plugins.tooltip.footerColor = c.muted;
         o.plugins.tooltip.borderColor = c.border;
+        ch.data.datasets.forEach(function (d) {
+            if (d.rtdashUsers) { d.borderColor = c.text; d.backgroundColor = c.text; d.pointBackgroundColor = c.text; }
+        });
         if (ch.config.type === 'bar' && ch.canvas.id === 'chart-util') {
             var avail = ch.data.datasets[2];
             if (avail) { avail.backgroundColor = alpha(rgbToHex(c.muted), 0.22); avail.borderColor = alpha(rgbToHex(c.muted), 0.5); }
@@ -466,7 +470,9 @@
             options: baseOptions({
                 scales: {
                     x: { stacked: true, ticks: { maxTicksLimit: 12, maxRotation: 0, autoSkip: true }, grid: { display: false } },
-                    y: { stacked: true, beginAtZero: true, suggestedMax: 4, ticks: { precision: 0 } }
+                    y: { stacked: true, beginAtZero: true, suggestedMax: 4, ticks: { precision: 0 } },
+                    users: { position: 'right', beginAtZero: true, suggestedMax: 4, ticks: { precision: 0 },
+                             grid: { drawOnChartArea: false }, title: { display: true, text: 'distinct users' } }
                 },
                 plugins: {
                     legend: { position: 'bottom', labels: LEGEND_LABELS },
@@ -610,7 +616,6 @@
         var lines = [];
         var total = b ? sumObj(b.counts) : 0;
         lines.push('events: ' + fmtNum(total) + (b && sumObj(b.flagged) ? ', flagged: ' + fmtNum(sumObj(b.flagged)) : ''));
-        lines.push('distinct users: ' + fmtNum(b && typeof b.users === 'number' ? b.users : 0));
         if (b && b.value && b.value.count) {
             lines.push('value p50 ' + fmtNum(b.value.p50) + ' / p95 ' + fmtNum(b.value.p95));
         }
@@ -686,6 +691,33 @@
         state.minutes.forEach(function (_, t) { if (t < oldest) state.minutes.delete(t); });
     }
 
+    /*
+     * The window's figures (span: distinct users counted once over its
+     * minutes) as the server reports them over the window shown: a span
+     * that covers less (an update's of its own minutes only, say) does not
+     * replace it.  Without one (an older module) the history shows "–".
+     */
+    function spanOf(sp) {
+        if (!sp || typeof sp !== 'object' || typeof sp.users !== 'number' ||
+            typeof sp.from !== 'number' || typeof sp.to !== 'number') return null;
+        return sp.to - sp.from >= Math.max(60, Math.round(state.window / 60) * 60) ? sp : null;
+    }
+
+    /* all tools polled one by one: their spans added up, as the stream
+     * sums the selected tools */
+    function sumSpans(list) {
+        var out = null;
+        list.forEach(function (r) {
+            var sp = spanOf(r && r.span);
+            if (!sp) return;
+            if (!out) out = { from: sp.from, to: sp.to, users: 0 };
+            out.from = Math.min(out.from, sp.from);
+            out.to = Math.max(out.to, sp.to);
+            out.users += sp.users;
+        });
+        return out;
+    }
+
     function applySnapshot(d) {
         setNow(d.now);
         setZone(d.zone);
@@ -697,6 +729,8 @@
         (d.seconds || []).forEach(function (s) { state.seconds.set(s.t, s); });
         state.minutes = new Map();
         (d.minutes || []).forEach(function (m) { state.minutes.set(m.t, m); });
+        state.span = spanOf(d.span);
+        spanMinute = Math.floor(serverNow() / 60);
         /* a snapshot of the same selection (a resume after a pause, or
          * after a reload) adds to the events kept; one from a zone that
          * started again (its seq went back) replaces them */
@@ -724,6 +758,7 @@
         knowTools(Array.from(present));
         (d.seconds || []).forEach(function (s) { state.seconds.set(s.t, s); });
         (d.minutes || []).forEach(function (m) { state.minutes.set(m.t, m); });
+        if (spanOf(d.span)) state.span = d.span;
         addEvents(d.events, undefined, true);
         prune();
         state.lastFrameAt = Date.now();
@@ -739,6 +774,7 @@
         }
         state.minutes = new Map();
         (d.minutes || []).forEach(function (m) { state.minutes.set(m.t, m); });
+        state.span = spanOf(d.span);
         if (Array.isArray(d.seconds) && d.seconds.length) {
             var now = Math.floor(serverNow());
             d.seconds.forEach(function (s) { if (s.t > now - 120) state.seconds.set(s.t, s); });
@@ -845,10 +881,12 @@
     function selectedTools() { return state.tool ? [state.tool] : []; }
 
     /* lastId: resume the same selection from there (last_event_id=, as a
-     * new EventSource sends no Last-Event-ID) */
+     * new EventSource sends no Last-Event-ID).  limit=all: the cards add
+     * up every tool of the selection, so the frames list them all (the
+     * stream lists 100 by default) */
     function streamUrl(lastId) {
         return url(state.cfg.stream, { tool: selectedTools(), window: state.window, events: MAX_ROWS,
-                                       last_event_id: lastId });
+                                       limit: 'all', last_event_id: lastId });
     }
 
     /* the same URL, resolved against the page, as ws: or wss: */
@@ -942,7 +980,7 @@
      * tell (then the caller reconnects) */
     function wsSubscribe() {
         if (!conn.ws || conn.ws.readyState !== 1 || !conn.ws.rtdashFrames) return false;
-        if (!wsSend({ type: 'subscribe', tool: selectedTools(), window: state.window, events: MAX_ROWS })) return false;
+        if (!wsSend({ type: 'subscribe', tool: selectedTools(), window: state.window, events: MAX_ROWS, limit: 'all' })) return false;
         /* what arrives until its snapshot is of the old selection */
         conn.wsAwait = true;
         return true;
@@ -1119,6 +1157,7 @@
                 if (gen !== state.gen || !conn.polling) return;
                 rs = rs.filter(Boolean);
                 state.minutes = sumBuckets(rs.map(function (r) { return r.minutes; }));
+                state.span = sumSpans(rs);
                 var secs = sumBuckets(rs.map(function (r) { return r.seconds; }));
                 var now = Math.floor(serverNow());
                 state.seconds = new Map();
@@ -1214,6 +1253,8 @@
             state.minutes = new Map();
             renderHistory();
         }
+        state.span = null;
+        renderHistory();
         restartTransport();
         if (conn.polling && conn.active !== 'poll') pollOnce();
         loadHistory();
@@ -1988,7 +2029,8 @@
     function syncDatasets(chart, kind) {
         var want = orderedTypes();
         var have = chart.data.datasets.filter(function (d) { return d.rtdashType; }).map(function (d) { return d.rtdashType; });
-        if (want.join('\u0000') === have.join('\u0000') && chart.data.datasets.length === want.length + 1) return;
+        var extra = kind === 'line' ? 1 : 2;
+        if (want.join('\u0000') === have.join('\u0000') && chart.data.datasets.length === want.length + extra) return;
         var ds = want.map(function (type) {
             var col = typeColor(type);
             var fail = isFailureType(type);
@@ -2004,6 +2046,11 @@
             ds.push({ label: 'flagged', rtdashFlagged: true, data: [], borderColor: c.warn || '#d08a00', borderDash: [5, 4], borderWidth: 1.5, backgroundColor: 'transparent', fill: false });
         } else {
             ds.push({ label: 'flagged', rtdashFlagged: true, rtdashAlways: true, type: 'line', data: [], borderColor: c.warn || '#d08a00', backgroundColor: c.warn || '#d08a00', borderDash: [5, 4], borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 3, tension: 0.25, stack: 'flag', order: -1 });
+            /* distinct users per minute, on the right axis: a solid thin
+             * line with diamond points (not told by colour alone) */
+            ds.push({ label: 'distinct users', rtdashUsers: true, rtdashAlways: true, type: 'line', yAxisID: 'users', data: [],
+                      borderColor: c.text, backgroundColor: c.text, pointBackgroundColor: c.text, borderWidth: 1.25,
+                      pointStyle: 'rectRot', pointRadius: function (ctx) { return ctx.raw ? 2 : 0; }, pointHoverRadius: 4, tension: 0.25, stack: 'users', order: -2 });
         }
         chart.data.datasets = ds;
     }
@@ -2048,6 +2095,7 @@
             d.data = range.map(function (t) {
                 var b = state.minutes.get(t);
                 if (!b) return 0;
+                if (d.rtdashUsers) return typeof b.users === 'number' ? b.users : 0;
                 return d.rtdashFlagged ? sumObj(b.flagged) : cnt(b.counts, d.rtdashType);
             });
         });
@@ -2055,10 +2103,52 @@
         ch.options.plugins.annotation.annotations = markerAnnotations(range[0], 60, range.length);
         ch.options.plugins.zoom.limits.x = { min: 0, max: range.length - 1, minRange: Math.min(2, range.length - 1) };
         applyZoom(ch, range);
+        drawWindowUsers();
         commitChart('history');
         renderZoomState();
         renderTable('history');
         renderShares();
+    }
+
+    /*
+     * The window's distinct users (each counted once over its minutes, as
+     * the server's span says) beside the history's title; "–" while the
+     * server has not said (an older module sends no span).
+     */
+    function drawWindowUsers() {
+        var node = $('history-users');
+        var sp = state.span;
+        setText(node, (sp ? fmtNum(sp.users) : '–') + ' distinct users in the window');
+        node.title = sp ? 'each counted once over ' + fmtClock(sp.from) + '–' + fmtClock(sp.to) +
+            (state.tool ? '' : conn.polling ? ', added up over the tools' : ', across the tools')
+            : 'not reported by the server';
+        node.setAttribute('data-users', sp ? String(sp.users) : '');
+    }
+
+    /*
+     * The stream's updates carry no span (its subscribers share updates
+     * whatever window each shows), so once a minute, as the window moves,
+     * a one-frame snapshot of the same selection and window says it again.
+     */
+    var spanMinute = 0;
+    function refreshSpan() {
+        var minute = Math.floor(serverNow() / 60);
+        if (minute === spanMinute || conn.polling || !state.span) return;
+        spanMinute = minute;
+        var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+        var timer = ctl ? setTimeout(function () { ctl.abort(); }, 5000) : null;
+        /* the span only: limit=0 lists no tool (the span still covers them all) */
+        fetch(url(state.cfg.stream, { tool: selectedTools(), window: state.window, events: 0, limit: 0, frames: 1 }),
+              ctl ? { signal: ctl.signal } : undefined)
+            .then(function (r) { return r.ok ? r.text() : ''; })
+            .then(function (text) {
+                var line = text.split('\n').filter(function (l) { return l.indexOf('data: ') === 0; })[0];
+                if (!line) return;
+                var sp = spanOf(JSON.parse(line.slice(6)).span);
+                if (sp) { state.span = sp; drawWindowUsers(); }
+            })
+            .catch(function () { /* the next minute tries again */ })
+            .then(function () { if (timer) clearTimeout(timer); });
     }
 
     /* failure and flagged share per minute, in percent (null: no events) */
@@ -2345,6 +2435,7 @@
          * paused: the charts stand still) */
         setInterval(function () {
             if (pause.on) { renderFooter(); return; }
+            refreshSpan();
             if (Date.now() - state.lastFrameAt > 1200) {
                 renderLive();
                 if (Math.floor(serverNow()) % 10 === 0) renderHistory();

@@ -96,6 +96,6 @@ rtdash zone "rt": type table is full, no room for type "b", request refused
     location = /stats { rtdash_stats rt; }
 --- request
 GET /stats
---- response_body_like: "zone":\{"name":"rt","size":8388608,"used":\d+,"free":\d+,"tools":0,"max_tools":\d+,"bytes_per_tool":\d+,"retention":3600,"events":50,"max_types":4,"max_gauges":4,
+--- response_body_like: "zone":\{"name":"rt","size":8388608,"used":\d+,"free":\d+,"tools":0,"max_tools":\d+,"bytes_per_tool":\d+,"bytes_busy_tool":\d+,"retention":3600,"events":50,"max_types":4,"max_gauges":4,
 --- no_error_log
 [error]

@@ -56,3 +56,38 @@ GET /stats
 1 of 1 tools carried over to the resized zone
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: a reload that changes the parameters starts the zone fresh
+--- http_config
+    rtdash_zone rt:12m retention=2h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request
+POST /ingest
+{"tool":"P","type":"a"}
+--- error_code: 202
+--- response_body
+{"accepted":1}
+--- error_log
+changes parameters: it starts fresh
+--- no_error_log
+[alert]
+
+
+
+=== TEST 5: and a reload after it that keeps the zone keeps serving it (nginx frees the old mapping by the old zone's flag)
+--- http_config
+    rtdash_zone rt:12m retention=2h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats
+--- error_code: 200
+--- response_body_like: "tools":1,.*"name":"P",
+--- no_error_log
+[alert]
+exited on signal

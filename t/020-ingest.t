@@ -4,15 +4,22 @@ use Test::Nginx::Socket 'no_plan';
 
 no_long_string();
 
+# With TEST_NGINX_USE_HUP=1 nginx is reloaded between blocks, and a zone
+# whose name, size and parameters stay the same keeps its data: a block
+# looks at a tool of its own, or, when it counts the whole zone, names a
+# zone of its own in --- http_config, which the reload creates empty (the
+# default locations use the block's zone).
 add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value("http_config", "rtdash_zone rt:8m retention=1h events=20;")
         unless defined $block->http_config;
 
-    $block->set_value("config", <<'CONF') unless defined $block->config;
-    location = /ingest { rtdash_ingest rt; }
-    location = /stats { rtdash_stats rt; }
+    my ($zone) = $block->http_config =~ /rtdash_zone (\w+):/;
+
+    $block->set_value("config", <<"CONF") unless defined $block->config;
+    location = /ingest { rtdash_ingest $zone; }
+    location = /stats { rtdash_stats $zone; }
 CONF
 });
 
@@ -22,11 +29,11 @@ __DATA__
 
 === TEST 1: a JSON array, NDJSON, a form body and a query string all count
 --- request eval
-["POST /ingest\n[{\"tool\":\"T\",\"type\":\"borrow\"},{\"tool\":\"T\",\"type\":\"borrow\",\"flag\":true}]",
- "POST /ingest\n{\"tool\":\"T\",\"type\":\"return\"}\n{\"tool\":\"T\",\"type\":\"borrow\"}\n",
- "POST /ingest\ntool=T&type=borrow&user=alice&flag=1",
- "POST /ingest?tool=T&type=failure&value=2.5",
- "GET /stats?tool=T"]
+["POST /ingest\n[{\"tool\":\"formats\",\"type\":\"borrow\"},{\"tool\":\"formats\",\"type\":\"borrow\",\"flag\":true}]",
+ "POST /ingest\n{\"tool\":\"formats\",\"type\":\"return\"}\n{\"tool\":\"formats\",\"type\":\"borrow\"}\n",
+ "POST /ingest\ntool=formats&type=borrow&user=alice&flag=1",
+ "POST /ingest?tool=formats&type=failure&value=2.5",
+ "GET /stats?tool=formats"]
 --- more_headers eval
 ["Content-Type: application/json",
  "Content-Type: application/x-ndjson",
@@ -48,7 +55,7 @@ __DATA__
 
 === TEST 2: a JSON body sent with curl's form content type is JSON
 --- request eval
-["POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}", "GET /stats?tool=T"]
+["POST /ingest\n{\"tool\":\"curl\",\"type\":\"a\"}", "GET /stats?tool=curl"]
 --- more_headers eval
 ["Content-Type: application/x-www-form-urlencoded", ""]
 --- error_code eval
@@ -59,6 +66,8 @@ __DATA__
 
 
 === TEST 3: one bad event rejects the whole batch, with its line and offset
+--- http_config
+    rtdash_zone batch:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n{\"tool\":\"T\",\"type\":\"ok\"}\n{\"tool\":\"T\",\"type\":\"Bad Type\"}\n",
  "GET /stats"]
@@ -240,7 +249,7 @@ rtdash: client intended to send too large a body
 
 === TEST 15: "Prefer: return=minimal" gets a 204 without a body
 --- request eval
-["POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}", "GET /stats?tool=T"]
+["POST /ingest\n{\"tool\":\"minimal\",\"type\":\"a\"}", "GET /stats?tool=minimal"]
 --- more_headers eval
 ["Prefer: return=minimal", ""]
 --- error_code eval
@@ -256,7 +265,7 @@ rtdash: client intended to send too large a body
 
 === TEST 16: the limit_req recipe: the excess of a burst gets 429 with JSON
 --- http_config
-    rtdash_zone rt:8m retention=1h events=20;
+    rtdash_zone burst:8m retention=1h events=20;
     limit_req_zone $binary_remote_addr zone=rtdash_ingest:1m rate=1r/m;
 --- config
     location = /ingest {
@@ -264,14 +273,14 @@ rtdash: client intended to send too large a body
         limit_req_status 429;
         limit_req_log_level warn;
         error_page 429 = @rtdash_429;
-        rtdash_ingest rt;
+        rtdash_ingest burst;
     }
     location @rtdash_429 {
         default_type application/json;
         add_header Retry-After 60 always;
         return 429 '{"error":"too many requests, slow down"}\n';
     }
-    location = /stats { rtdash_stats rt; }
+    location = /stats { rtdash_stats burst; }
 --- request eval
 [("POST /ingest\n{\"tool\":\"T\",\"type\":\"a\"}") x 5, "GET /stats"]
 --- error_code eval

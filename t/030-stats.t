@@ -3,15 +3,22 @@ use Test::Nginx::Socket 'no_plan';
 
 no_long_string();
 
+# With TEST_NGINX_USE_HUP=1 nginx is reloaded between blocks, and a zone
+# whose name, size and parameters stay the same keeps its data: a block
+# that looks at the whole zone (the overview, the type list) names a zone
+# of its own in --- http_config, which the reload creates empty (the
+# default locations use the block's zone).
 add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value("http_config", "rtdash_zone rt:8m retention=1h events=5;")
         unless defined $block->http_config;
 
-    $block->set_value("config", <<'CONF') unless defined $block->config;
-    location = /ingest { rtdash_ingest rt; }
-    location = /stats { rtdash_stats rt; }
+    my ($zone) = $block->http_config =~ /rtdash_zone (\w+):/;
+
+    $block->set_value("config", <<"CONF") unless defined $block->config;
+    location = /ingest { rtdash_ingest $zone; }
+    location = /stats { rtdash_stats $zone; }
 CONF
 });
 
@@ -20,6 +27,8 @@ run_tests();
 __DATA__
 
 === TEST 1: totals, flagged, rate, gauges and value percentiles
+--- http_config
+    rtdash_zone totals:8m retention=1h events=5;
 --- request eval
 ["POST /ingest\n" . CORE::join("\n",
     (map { qq({"tool":"M","type":"borrow","value":$_,"flag":) . ($_ % 4 ? "false" : "true") . "}" } 1 .. 100),
@@ -35,7 +44,9 @@ __DATA__
 
 
 
-=== TEST 2: one tool: minutes, seconds and the newest events first
+=== TEST 2: one tool: minutes, seconds and the newest events first (the events' minute is the current one or, when the GET comes just after a minute's end, the one before)
+--- http_config
+    rtdash_zone history:8m retention=1h events=5;
 --- request eval
 ["POST /ingest\n" . CORE::join("\n", map { qq({"tool":"M","type":"borrow","user":"u$_","id":"b-$_"}) } 1 .. 7),
  "GET /stats?tool=M&window=120&events=3"]
@@ -43,7 +54,7 @@ __DATA__
 [202, 200]
 --- response_body_like eval
 ['^\{"accepted":7\}$',
- '^\{"now":[0-9.]+,"window":120,"types":\["borrow"\],"tool":\{"name":"M",.*"minutes":\[\{"t":\d+,[^\]]*\},\{"t":\d+,"counts":\{"borrow":7\},"flagged":\{\},"users":7,.*"seconds":\[(\{"t":\d+,"counts":\{[^}]*\},"flagged":\{[^}]*\}\},?){120}\],"events":\[\{"seq":7,"t":[0-9.]+,"type":"borrow","user":"u7","flag":false,"value":null,"id":"b-7"\},\{"seq":6,[^}]*"id":"b-6"\},\{"seq":5,[^}]*"id":"b-5"\}\]\}$']
+ '^\{"now":[0-9.]+,"window":120,"types":\["borrow"\],"tool":\{"name":"M",.*"minutes":\[(\{"t":\d+,[^\]]*\},)?\{"t":\d+,"counts":\{"borrow":7\},"flagged":\{\},"users":7,.*"seconds":\[(\{"t":\d+,"counts":\{[^}]*\},"flagged":\{[^}]*\}\},?){120}\],"events":\[\{"seq":7,"t":[0-9.]+,"type":"borrow","user":"u7","flag":false,"value":null,"id":"b-7"\},\{"seq":6,[^}]*"id":"b-6"\},\{"seq":5,[^}]*"id":"b-5"\}\]\}$']
 
 
 
@@ -69,6 +80,8 @@ GET /stats?tool=nope%20here
 
 
 === TEST 5: CSV of the overview and of a tool
+--- http_config
+    rtdash_zone csv:8m retention=1h events=5;
 --- request eval
 ["POST /ingest\n[{\"tool\":\"=cmd\\\"x\",\"type\":\"a\",\"flag\":true},{\"tool\":\"=cmd\\\"x\",\"type\":\"b\"}]",
  "GET /stats?format=csv",
@@ -95,6 +108,8 @@ GET /stats?tool=nope%20here
 
 
 === TEST 7: the overview filtered by q= (any case, a substring), sorted, limited, with the number that matched
+--- http_config
+    rtdash_zone overview:8m retention=1h events=5;
 --- request eval
 ["POST /ingest\n" . CORE::join("\n",
     '{"tool":"web-1","type":"hit"}',

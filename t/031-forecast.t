@@ -16,16 +16,18 @@ add_block_preprocessor(sub {
 CONF
 });
 
-# events backdated into the last ten complete minutes: shape(i) of them
-# in the i-th
+# events of a tool backdated into the last ten complete minutes: shape(i)
+# of them in the i-th.  Each block has a tool of its own: with
+# TEST_NGINX_USE_HUP=1 the zone keeps the events of the blocks before.
 sub body {
-    my ($shape) = @_;
+    my ($tool, $shape) = @_;
     my $now = time;
     my $base = $now - $now % 60;
     my @lines;
     for my $i (0 .. 9) {
         my $ts = $base - (10 - $i) * 60 + 30;
-        push @lines, qq({"tool":"F","type":"a","ts":$ts}) for 1 .. $shape->($i);
+        push @lines, qq({"tool":"$tool","type":"a","ts":$ts})
+            for 1 .. $shape->($i);
     }
     return CORE::join "\n", @lines;
 }
@@ -103,8 +105,8 @@ __DATA__
 
 === TEST 1: a straight line goes on as one: 1..10 a minute, then 11, 12, 13 (reference)
 --- request eval
-["POST /ingest\n" . main::body(sub { $_[0] + 1 }),
- "GET /stats?tool=F&window=900&events=0&forecast=3"]
+["POST /ingest\n" . main::body("line", sub { $_[0] + 1 }),
+ "GET /stats?tool=line&window=900&events=0&forecast=3"]
 --- error_code eval
 [202, 200]
 --- response_body_like eval
@@ -117,8 +119,8 @@ __DATA__
 
 === TEST 2: a noisy series (reference)
 --- request eval
-["POST /ingest\n" . main::body(sub { (3, 9, 4, 12, 6, 15, 8, 14, 11, 19)[$_[0]] }),
- "GET /stats?tool=F&window=900&events=0&forecast=5"]
+["POST /ingest\n" . main::body("noisy", sub { (3, 9, 4, 12, 6, 15, 8, 14, 11, 19)[$_[0]] }),
+ "GET /stats?tool=noisy&window=900&events=0&forecast=5"]
 --- error_code eval
 [202, 200]
 --- response_body_like eval
@@ -130,8 +132,8 @@ __DATA__
 
 === TEST 3: a falling series is clamped at zero (reference)
 --- request eval
-["POST /ingest\n" . main::body(sub { 20 - 2 * $_[0] }),
- "GET /stats?tool=F&window=900&events=0&forecast=12"]
+["POST /ingest\n" . main::body("falling", sub { 20 - 2 * $_[0] }),
+ "GET /stats?tool=falling&window=900&events=0&forecast=12"]
 --- error_code eval
 [202, 200]
 --- response_body_like eval

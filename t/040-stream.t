@@ -4,16 +4,23 @@ use Test::Nginx::Socket 'no_plan';
 
 no_long_string();
 
+# With TEST_NGINX_USE_HUP=1 nginx is reloaded between blocks, and a zone
+# whose name, size and parameters stay the same keeps its data.  A stream's
+# ids are the zone's sequence numbers: a block that checks them names a
+# zone of its own in --- http_config, which the reload creates empty (the
+# default locations use the block's zone).
 add_block_preprocessor(sub {
     my $block = shift;
 
     $block->set_value("http_config", "rtdash_zone rt:8m retention=1h events=20;")
         unless defined $block->http_config;
 
-    $block->set_value("config", <<'CONF') unless defined $block->config;
-    location = /ingest { rtdash_ingest rt; }
+    my ($zone) = $block->http_config =~ /rtdash_zone (\w+):/;
+
+    $block->set_value("config", <<"CONF") unless defined $block->config;
+    location = /ingest { rtdash_ingest $zone; }
     location = /stream {
-        rtdash_stream rt;
+        rtdash_stream $zone;
         rtdash_stream_interval 100ms;
     }
 CONF
@@ -24,6 +31,8 @@ run_tests();
 __DATA__
 
 === TEST 1: a snapshot on connect, with retry, id and the state
+--- http_config
+    rtdash_zone snap:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n{\"tool\":\"A\",\"type\":\"borrow\",\"user\":\"al\"}",
  "GET /stream?frames=1&window=60"]
@@ -33,7 +42,7 @@ __DATA__
 ["", "Content-Type: text/event-stream\nCache-Control: no-cache\nX-Accel-Buffering: no"]
 --- response_body_like eval
 ['^\{"accepted":1\}$',
- '^retry: 2000\nid: 1\nevent: snapshot\ndata: \{"seq":1,"now":[0-9.]+,"zone":\{"name":"rt",[^}]*\},"types":\["borrow"\],"tools":\[\{"name":"A",[^\n]*"tool":\[\],"window":60,"span":\{"from":\d+,"to":\d+,"users":1,"value":\{"count":0,[^}]*\}\},"minutes":\[\{"t":\d+,"counts":\{"borrow":1\},[^\n]*"events":\[\{"seq":1,"tool":"A","t":[0-9.]+,"type":"borrow","user":"al","flag":false,"value":null,"id":null\}\]\}\n\n$']
+ '^retry: 2000\nid: 1\nevent: snapshot\ndata: \{"seq":1,"now":[0-9.]+,"zone":\{"name":"snap",[^}]*\},"matched":1,"types":\["borrow"\],"tools":\[\{"name":"A",[^\n]*"tool":\[\],"window":60,"span":\{"from":\d+,"to":\d+,"users":1,"value":\{"count":0,[^}]*\}\},"minutes":\[\{"t":\d+,"counts":\{"borrow":1\},[^\n]*"events":\[\{"seq":1,"tool":"A","t":[0-9.]+,"type":"borrow","user":"al","flag":false,"value":null,"id":null\}\]\}\n\n$']
 --- no_error_log
 [error]
 [alert]
@@ -41,6 +50,8 @@ __DATA__
 
 
 === TEST 2: an update follows while a tool is active, then the stream ends
+--- http_config
+    rtdash_zone update:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n{\"tool\":\"A\",\"type\":\"borrow\"}",
  "GET /stream?frames=3"]
@@ -55,10 +66,12 @@ __DATA__
 
 
 === TEST 3: heartbeat pings go out between data frames
+--- http_config
+    rtdash_zone ping:8m retention=1h events=20;
 --- config
-    location = /ingest { rtdash_ingest rt; }
+    location = /ingest { rtdash_ingest ping; }
     location = /stream {
-        rtdash_stream rt;
+        rtdash_stream ping;
         rtdash_stream_heartbeat 100ms;
         rtdash_stream_interval 450ms;
     }
@@ -76,6 +89,8 @@ __DATA__
 
 
 === TEST 4: Last-Event-ID resumes with what was missed
+--- http_config
+    rtdash_zone resume:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n[{\"tool\":\"A\",\"type\":\"a\",\"id\":\"e1\"},{\"tool\":\"A\",\"type\":\"a\",\"id\":\"e2\"},{\"tool\":\"A\",\"type\":\"a\",\"id\":\"e3\"}]",
  "GET /stream?frames=1"]
@@ -90,6 +105,8 @@ __DATA__
 
 
 === TEST 5: a resume from too far back gets a snapshot
+--- http_config
+    rtdash_zone far:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n[{\"tool\":\"A\",\"type\":\"a\"},{\"tool\":\"A\",\"type\":\"a\"},{\"tool\":\"A\",\"type\":\"a\"}]",
  "GET /stream?frames=1&events=1&last_event_id=0"]
@@ -102,6 +119,8 @@ __DATA__
 
 
 === TEST 6: tool= filters tools and events
+--- http_config
+    rtdash_zone filter:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n[{\"tool\":\"A\",\"type\":\"a\"},{\"tool\":\"B c\",\"type\":\"a\"}]",
  "GET /stream?frames=1&tool=B+c"]
@@ -164,6 +183,8 @@ rtdash: rtdash_stream_max_clients 0 reached
 
 
 === TEST 10: a client that joins after the news still gets the rate refreshes
+--- http_config
+    rtdash_zone late:8m retention=1h events=20;
 --- request eval
 ["POST /ingest\n{\"tool\":\"A\",\"type\":\"borrow\"}",
  "GET /stream?frames=2",

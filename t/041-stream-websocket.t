@@ -5,6 +5,11 @@ use Test::Nginx::Socket 'no_plan';
 
 no_long_string();
 
+# With TEST_NGINX_USE_HUP=1 nginx is reloaded between blocks, and a zone
+# whose name, size and parameters stay the same keeps its data.  A pong's
+# id is the zone's sequence number: the block that checks it has a zone
+# of its own name, which the reload creates empty.
+
 add_block_preprocessor(sub {
     my $block = shift;
 
@@ -138,14 +143,14 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
 
 === TEST 7: frames sent with the handshake, before the 101, are read; a request limit_conn keeps (not detached) closes cleanly from inside its reader
 --- http_config
-    rtdash_zone rt:8m retention=1h;
+    rtdash_zone pong:8m retention=1h;
     limit_conn_zone $binary_remote_addr zone=perip:1m;
 --- config
     location = /stream {
         limit_conn perip 10;
-        rtdash_stream rt;
+        rtdash_stream pong;
     }
-    location = /plain { rtdash_stream rt; }
+    location = /plain { rtdash_stream pong; }
 --- raw_request eval
 ["GET /stream HTTP/1.1\r
 Host: localhost\r

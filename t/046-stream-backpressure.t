@@ -7,7 +7,9 @@
 #  - a client that never reads again is closed after send_timeout;
 #  - limit_conn still counts a stream for as long as it is open (a
 #    request another module holds something for is not detached).
-# It needs TEST_NGINX_LOAD_MODULES (the .so) like the other suites.
+# It needs TEST_NGINX_LOAD_MODULES (the .so) like the other suites.  The
+# waits for what must happen are upper bounds on a condition (a response
+# seen, a line logged), never a time it is assumed to take.
 use strict;
 use warnings;
 use Test::More;
@@ -55,7 +57,6 @@ close $conf;
 
 system($nginx, '-p', $prefix, '-c', 'conf/nginx.conf') == 0
     or BAIL_OUT("nginx did not start");
-sleep 0.2;
 
 END {
     system($nginx, '-p', $prefix, '-c', 'conf/nginx.conf', '-s', 'stop')
@@ -95,16 +96,16 @@ sub client {
     return $s;
 }
 
-# read what is there for up to $seconds; returns (data, closed)
-sub drain {
-    my ($s, $seconds) = @_;
+# read until the data matches $re, the peer closes or $bound seconds
+# pass; returns (data, closed)
+sub read_until {
+    my ($s, $re, $bound) = @_;
     my ($data, $closed) = ('', 0);
-    my $end = time + $seconds;
+    my $end = time + $bound;
     my $rin = '';
     vec($rin, fileno($s), 1) = 1;
-    while (time < $end) {
-        my $n = select(my $rout = $rin, undef, undef, 0.2);
-        next unless $n;
+    while ($data !~ $re && time < $end) {
+        next unless select(my $rout = $rin, undef, undef, 0.1);
         my $got = sysread($s, my $buf, 65536);
         if (!$got) {
             $closed = 1;
@@ -115,12 +116,18 @@ sub drain {
     return ($data, $closed);
 }
 
+sub error_log {
+    open my $log, '<', "$prefix/logs/error.log" or return '';
+    local $/;
+    return <$log>;
+}
+
 # 1. slow, then drains
 {
     my $s = client();
-    my ($start) = drain($s, 0.3);
+    my ($start) = read_until($s, qr/^event: snapshot$/m, 10);
     load(2);                          # frames pile up, the socket fills
-    my ($data) = drain($s, 1.5);
+    my ($data) = read_until($s, qr/^event: snapshot$/m, 10);
     $data = $start . $data;
     my $snapshots = () = $data =~ /^event: snapshot$/mg;
     my $updates = () = $data =~ /^event: update$/mg;
@@ -129,13 +136,18 @@ sub drain {
     close $s;
 }
 
-# 2. stalls for good
+# 2. stalls for good: nothing is read until nginx has logged the timeout
+# (reading earlier would let it send again), within a bound of 30 s for
+# the send_timeout of 3 s; then the connection is found closed
 {
+    my $timeouts = sub { scalar(() = error_log() =~ /stream client timed out/g) };
+    my $before = $timeouts->();
     my $s = client();
-    drain($s, 0.3);
+    read_until($s, qr/^event: snapshot$/m, 10);
     load(2);
-    sleep 4.5;                        # send_timeout 3s, and some
-    my ($data, $closed) = drain($s, 3);
+    my $end = time + 30;
+    sleep 0.1 while $timeouts->() == $before && time < $end;
+    my ($data, $closed) = read_until($s, qr/\A(?!)/, 10);
     ok($closed, "a client that reads nothing is closed after send_timeout");
     close $s;
 }
@@ -143,25 +155,33 @@ sub drain {
 # 3. limit_conn counts an open stream until it ends
 {
     my $a = client('/limited');
-    my ($first) = drain($a, 0.5);
+    my ($first) = read_until($a, qr/^event: snapshot$/m, 10);
     like($first, qr{^HTTP/1\.1 200 .*event: snapshot}s, "the first stream is open");
 
     my $b = client('/limited');
-    my ($second, $closed) = drain($b, 1);
+    my ($second, $closed) = read_until($b, qr{\r\n\r\n}, 10);
     like($second, qr{^HTTP/1\.1 503 }, "limit_conn refuses a second one while it is");
     close $b;
 
+    # nginx ends the first stream once it sees the close: until then a
+    # new one may still be refused, so ask again for up to 10 s
     close $a;
-    sleep 0.3;
 
-    my $c = client('/limited?frames=1');
-    my ($third) = drain($c, 1);
+    my ($third, $tries) = ('', 0);
+    my $end = time + 10;
+    while (time < $end) {
+        $tries++;
+        my $c = client('/limited?frames=1');
+        ($third) = read_until($c, qr/^event: snapshot$/m, 10);
+        close $c;
+        last if $third !~ m{^HTTP/1\.1 503 };
+        sleep 0.1;
+    }
     like($third, qr{^HTTP/1\.1 200 .*event: snapshot}s, "and admits one once it has ended");
-    close $c;
+    diag("admitted at try $tries") if $tries > 1;
 }
 
-open my $log, '<', "$prefix/logs/error.log" or die $!;
-my $text = do { local $/; <$log> };
+my $text = error_log();
 like($text, qr/rtdash: stream client timed out/, "the timeout is logged");
 unlike($text, qr/\[(alert|emerg|crit)\]/, "no alerts");
 

@@ -30,6 +30,24 @@ CONF
         unless defined $block->no_error_log;
 });
 
+# --- response_body_lacks: per request, a pattern the body must not match
+# (undef: none, e.g. where the response_body_like pattern anchors the
+# whole body, so that no absence check could ever fail).  Test::Nginx
+# ignores response_body_unlike in a block that also has
+# response_body_like, so the absence is checked here.
+add_response_body_check(sub {
+    my ($block, $body, $req_idx, $rep_idx, $dry_run) = @_;
+
+    my $pats = $block->response_body_lacks;
+    return if !defined $pats || $dry_run;
+    my $pat = ref $pats eq 'ARRAY' ? $pats->[$req_idx] : $pats;
+    return if !defined $pat;
+
+    Test::More::unlike(defined $body ? $body : '', qr/$pat/s,
+                       $block->name . " - response_body_lacks /$pat/ "
+                       . "(req $req_idx)");
+});
+
 run_tests();
 
 __DATA__
@@ -408,5 +426,5 @@ Content-Type: application/json
  '"name":"q\\\\"b\\\\\\\\s/\\\\u003c/script\\\\u003e\\\\u003c!--\\\\u0026\x27(?:\xe2\x80\xa8|\\\\u2028)(?:\xe2\x80\xa9|\\\\u2029)"',
  '"user":"\\\\u003cimg src=x onerror=alert\(1\)\\\\u003e","flag":false,"value":null,"id":"\\\\"\}\]\}\\\\\\\\"\}\]\}$',
  'event: snapshot\ndata: \{[^\n]*"name":"q\\\\"b\\\\\\\\s/\\\\u003c/script\\\\u003e\\\\u003c!--\\\\u0026\x27(?:\xe2\x80\xa8|\\\\u2028)(?:\xe2\x80\xa9|\\\\u2029)"[^\n]*"user":"\\\\u003cimg src=x onerror=alert\(1\)\\\\u003e"']
---- response_body_unlike eval
-['.^', '<', '<', '<']
+--- response_body_lacks eval
+[undef, '<', '<', '<']

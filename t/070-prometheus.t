@@ -3,10 +3,17 @@ use Test::Nginx::Socket 'no_plan';
 
 no_long_string();
 
+# With TEST_NGINX_USE_HUP=1 nginx is reloaded between blocks, and a zone
+# whose name, size and parameters stay the same keeps its data.  Every
+# sample names the zone, so the blocks keep the name rt, each with an
+# events= of its own (the exposition does not show it): the reload, which
+# changes a parameter, starts the zone empty for every block.
 add_block_preprocessor(sub {
     my $block = shift;
+    my ($n) = $block->name =~ /TEST (\d+):/;
 
-    $block->set_value("http_config", "rtdash_zone rt:8m retention=1h;")
+    $block->set_value("http_config", "rtdash_zone rt:8m retention=1h"
+                                     . " events=" . (100 + $n) . ";")
         unless defined $block->http_config;
 
     $block->set_value("config", <<'CONF') unless defined $block->config;
@@ -48,6 +55,9 @@ rtdash_zone_requests_rejected_total\{zone="rt"\} 0
 # HELP rtdash_zone_requests_refused_total Ingest requests refused with 507, the zone being full\.
 # TYPE rtdash_zone_requests_refused_total counter
 rtdash_zone_requests_refused_total\{zone="rt"\} 0
+# HELP rtdash_zone_tools_evicted_total Tools evicted to make room for new ones \(evict=lru\)\.
+# TYPE rtdash_zone_tools_evicted_total counter
+rtdash_zone_tools_evicted_total\{zone="rt"\} 0
 # HELP rtdash_zone_start_time_seconds When the zone's data started, in epoch seconds\.
 # TYPE rtdash_zone_start_time_seconds gauge
 rtdash_zone_start_time_seconds\{zone="rt"\} \d{10}
@@ -306,3 +316,81 @@ rtdash_value_hist_count\{zone="rt",tool="B"\} 2
 \z}]
 --- no_error_log
 [error]
+
+
+
+=== TEST 8: 600 tools: copied in slices and written in chunks, the exposition is whole, in order, and chunked
+--- http_config
+rtdash_zone rt:32m retention=1h;
+--- request eval
+["POST /ingest\n" . "[" . CORE::join(",", map { qq({"tool":"t$_","type":"x","value":$_)
+    . ($_ % 10 ? "" : qq(,"gauges":{"g":$_})) . "}" } 1 .. 600) . "]",
+ "GET /metrics"]
+--- error_code eval
+[202, 200]
+--- raw_response_headers_like eval
+['Content-Length: \d+\r\n', 'Transfer-Encoding: chunked\r\n']
+--- response_body_filters eval
+sub {
+    my $b = shift;
+    return $b if $b =~ /^\{/;
+    my (%n, @order);
+    for (split /\n/, $b) {
+        next if /^#/;
+        my ($m) = /^(\w+)\{/;
+        push @order, $m unless $n{$m}++;
+    }
+    my @t = $b =~ /^rtdash_value_hist_count\{zone="rt",tool="(t\d+)"\} 1$/mg;
+    my @e = $b =~ /^rtdash_events_total\{zone="rt",tool="(t\d+)",type="x"\} 1$/mg;
+    my $want = CORE::join " ", map { "t$_" } 1 .. 600;
+    return CORE::join("", map { "$_ $n{$_}\n" } @order)
+        . "every tool in order: " . ((CORE::join(" ", @t) eq $want
+                                      && CORE::join(" ", @e) eq $want) ? "yes" : "no")
+        . "\nends with a line: " . ($b =~ /\n\z/ ? "yes" : "no") . "\n";
+}
+--- response_body eval
+['{"accepted":600}
+', 'rtdash_zone_size_bytes 1
+rtdash_zone_used_bytes 1
+rtdash_zone_tools 1
+rtdash_zone_max_tools 1
+rtdash_zone_events_accepted_total 1
+rtdash_zone_requests_rejected_total 1
+rtdash_zone_requests_refused_total 1
+rtdash_zone_tools_evicted_total 1
+rtdash_zone_start_time_seconds 1
+rtdash_events_total 600
+rtdash_events_flagged_total 600
+rtdash_tool_level 60
+rtdash_tool_last_event_time_seconds 600
+rtdash_value 1800
+rtdash_value_sum 600
+rtdash_value_count 600
+rtdash_value_hist_bucket 13200
+rtdash_value_hist_sum 600
+rtdash_value_hist_count 600
+every tool in order: yes
+ends with a line: yes
+']
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 9: HEAD of 600 tools: the headers only, without a length
+--- http_config
+rtdash_zone rt:32m retention=1h;
+--- request eval
+["POST /ingest\n" . "[" . CORE::join(",", map { qq({"tool":"t$_","type":"x"}) } 1 .. 600) . "]",
+ "HEAD /metrics"]
+--- error_code eval
+[202, 200]
+--- response_headers eval
+["", "Content-Type: text/plain; version=0.0.4; charset=utf-8\n!Content-Length"]
+--- response_body eval
+['{"accepted":600}
+', '']
+--- no_error_log
+[error]
+[alert]

@@ -21,6 +21,11 @@
  * stream that frame (alert, anomaly, notice: what the module does not
  * send yet), so that the page's markers and notifications can be tested.
  *
+ * Snapshots, updates and a tool's stats carry the window's "span" ({from,
+ * to, users, value} over exactly the minutes of the subscription's or the
+ * request's window: users counted once over them, values merged), and a
+ * tool's CSV ends with its "window" row, as the module's issue-16 API.
+ *
  * Like the module, the stream starts with `retry: 2000` and resumes from
  * Last-Event-ID (or last_event_id=) with an update of what was missed.
  *
@@ -101,7 +106,7 @@ class Store {
         let t = this.tools.get(name);
         if (!t) {
             if (this.tools.size >= MAX_TOOLS) return null;
-            t = { name, updated: 0, totals: {}, flagged: {}, gauges: {}, values: [],
+            t = { name, updated: 0, seq: 0, totals: {}, flagged: {}, gauges: {}, values: [],
                   events: [], seconds: new Map(), minutes: new Map() };
             this.tools.set(name, t);
         }
@@ -144,6 +149,7 @@ class Store {
         if (!m) { m = { t: min, counts: {}, flagged: {}, users: new Set(), values: [], gauges: {} }; t.minutes.set(min, m); }
         t.updated = Math.max(t.updated, Math.floor(nowSec()));
         this.seq++;
+        t.seq = this.seq;
         if (ev.gauges) {
             for (const [k, v] of Object.entries(ev.gauges)) {
                 t.gauges[k] = v;
@@ -242,6 +248,24 @@ class Store {
         return out;
     }
 
+    /* the window's figures over exactly the minutes listed: users counted
+     * once over them (per tool, then added up over the tools, as the
+     * minutes' users are), the values merged */
+    span(tools, window) {
+        const mins = this.minutes(tools, window);
+        const users = new Set();
+        const values = [];
+        for (const t of tools) {
+            for (const b of mins) {
+                const m = t.minutes.get(b.t);
+                if (!m) continue;
+                for (const u of m.users) users.add(t.name + '\u0000' + u);
+                values.push(...m.values);
+            }
+        }
+        return { from: mins[0].t, to: mins[mins.length - 1].t + 60, users: users.size, value: valueStats(values) };
+    }
+
     seconds(tools, n) {
         const now = Math.floor(nowSec());
         const out = [];
@@ -334,20 +358,30 @@ function createServer(opts = {}) {
         return { tools: names.map((n) => store.tools.get(n)).filter(Boolean), names };
     }
 
+    /* limit=: at most that many tools listed, the most recently written,
+     * in their own order; "matched" counts them all */
+    function capped(list, limit) {
+        if (list.length <= limit) return list;
+        const keep = new Set(list.slice().sort((a, b) => b.seq - a.seq).slice(0, limit));
+        return list.filter((t) => keep.has(t));
+    }
+
     function snapshot(sub) {
         const { tools } = selected(sub.names);
-        return { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
-                 tools: tools.map((t) => store.toolObj(t)), tool: sub.names, window: sub.window,
-                 minutes: store.minutes(tools, sub.window), seconds: store.seconds(tools, 60),
-                 events: store.events(tools, sub.events, 0) };
+        return { seq: store.seq, now: nowSec(), zone: store.zone(), matched: tools.length, types: store.types.slice(),
+                 tools: capped(tools, sub.limit).map((t) => store.toolObj(t)), tool: sub.names, window: sub.window,
+                 minutes: store.minutes(tools, sub.window), span: store.span(tools, sub.window),
+                 seconds: store.seconds(tools, 60), events: store.events(tools, sub.events, 0) };
     }
 
     function update(sub) {
         const { tools } = selected(sub.names);
         const changed = tools.filter((t) => store.activeRecently(t, sub.lastTime));
-        const frame = { seq: store.seq, now: nowSec(), zone: store.zone(), types: store.types.slice(),
-                        tools: changed.map((t) => store.toolObj(t)), seconds: store.seconds(tools, 2),
-                        minutes: store.minutes(tools, 60), events: store.events(tools, sub.events, sub.lastSeq) };
+        const frame = { seq: store.seq, now: nowSec(), zone: store.zone(), matched: changed.length,
+                        types: store.types.slice(),
+                        tools: capped(changed, sub.limit).map((t) => store.toolObj(t)), seconds: store.seconds(tools, 2),
+                        minutes: store.minutes(tools, 60), span: store.span(tools, sub.window),
+                        events: store.events(tools, sub.events, sub.lastSeq) };
         return frame;
     }
 
@@ -378,9 +412,16 @@ function createServer(opts = {}) {
         }
     }
 
+    function limitOf(v, dflt) {
+        if (v === 'all') return Infinity;
+        const n = typeof v === 'number' ? v : /^\d+$/.test(String(v)) ? parseInt(v, 10) : NaN;
+        return isFinite(n) && n >= 0 ? Math.floor(n) : dflt;
+    }
+
     function newSub(q, extra) {
         const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
         return { names: q.getAll('tool'), window,
+                 limit: q.has('limit') ? limitOf(q.get('limit'), 100) : 100,
                  events: Math.min(200, parseInt(q.get('events') || '50', 10) || 50),
                  maxFrames: parseInt(q.get('frames') || '0', 10) || 0,
                  lastSeq: 0, lastTime: 0, lastFrame: 0, lastWrite: Date.now(), frames: 0, ...extra };
@@ -412,6 +453,7 @@ function createServer(opts = {}) {
             if (c.tool !== undefined) sub.names = (Array.isArray(c.tool) ? c.tool : [c.tool]).map(String);
             if (typeof c.window === 'number') sub.window = Math.min(RETENTION, Math.max(60, Math.floor(c.window)));
             if (typeof c.events === 'number') sub.events = Math.min(200, Math.max(0, Math.floor(c.events)));
+            if (c.limit !== undefined) sub.limit = limitOf(c.limit, sub.limit);
             return send(sub, 'snapshot', snapshot(sub));
         }
         return write(sub, 'error', { error: 'unknown command', type: String(c.type) }, false);
@@ -516,12 +558,15 @@ function createServer(opts = {}) {
                 const types = store.types;
                 let csv = 't,' + types.join(',') + ',users\n';
                 for (const m of minutes) csv += m.t + ',' + types.map((k) => m.counts[k] || 0).join(',') + ',' + m.users + '\n';
+                const sp = store.span([t], window);
+                csv += 'window,' + types.map((k) => minutes.reduce((a, m) => a + (m.counts[k] || 0), 0)).join(',') +
+                    ',' + sp.users + '\n';
                 res.writeHead(200, { 'Content-Type': 'text/csv' });
                 return res.end(csv);
             }
             const evs = store.events([t], nev, 0).map(({ tool, ...rest }) => rest);
             return json(res, 200, { now: nowSec(), window, tool: store.toolObj(t), minutes,
-                                    seconds: store.seconds([t], Math.min(window, 300)), events: evs });
+                                    span: store.span([t], window), seconds: store.seconds([t], Math.min(window, 300)), events: evs });
         }
 
         if (p === '/rtdash/stream') {
@@ -529,6 +574,7 @@ function createServer(opts = {}) {
             streamRequests.push({ at: Date.now(), url: req.url, transport: 'sse',
                                   lastEventId: lei === null ? undefined : lei });
             if (streamDown) return json(res, 503, { error: 'stream down (mock)' });
+            if (q.has('limit') && limitOf(q.get('limit'), -1) < 0) return json(res, 400, { error: '"limit" takes a number or all' });
             const sub = newSub(q, { res });
             res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache',
                                  'X-Accel-Buffering': 'no' });
@@ -565,6 +611,9 @@ function createServer(opts = {}) {
                               lastEventId: lei === null ? undefined : lei });
         if (!wsAllowed) return refuse(400, 'Bad Request', '{"error":"WebSocket refused (mock)"}');
         if (streamDown) return refuse(503, 'Service Unavailable', '{"error":"stream down (mock)"}');
+        if (u.searchParams.has('limit') && limitOf(u.searchParams.get('limit'), -1) < 0) {
+            return refuse(400, 'Bad Request', '{"error":"\\"limit\\" takes a number or all"}');
+        }
         wss.handleUpgrade(req, socket, head, (ws) => {
             const sub = newSub(u.searchParams, { ws });
             ws.on('message', (data, isBinary) => {

@@ -195,6 +195,25 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
             }
         });
 
+        await t.test('more tools than the stream lists by default: the cards still add up every one (mock only)',
+            { skip: !mock && 'needs a zone of its own' }, async () => {
+            /* the stream lists 100 tools unless asked for more; the page
+             * asks for all of them (limit=all), as its cards add them up */
+            const n = 110;
+            await ingest(ingestUrl, Array.from({ length: n }, (_, i) => ({ tool: `many-${RUN}-${i}`, type: 'many' })));
+            for (const tr of ['ws', 'sse']) {
+                const { page, seen } = await open('#transport=' + tr);
+                await waitBadge(page, tr);
+                await page.waitForFunction((want) => {
+                    const c = document.getElementById('tc-many');
+                    return c && Number(c.getAttribute('data-total')) === want;
+                }, n, { timeout: 5000 });
+                const u = new URL(tr === 'ws' ? seen.ws[0] : seen.sse[0]);
+                assert.equal(u.searchParams.get('limit'), 'all', `${tr}: the page asks for every tool`);
+                await page.close();
+            }
+        });
+
         await t.test('a tool change over WebSocket is a subscribe command, not a new connection', async () => {
             const { page, seen } = await open('#transport=ws');
             await waitBadge(page, 'ws');
@@ -204,7 +223,7 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
                 Array.from(document.querySelectorAll('[data-testid="tool-select"] option')).some((o) => o.value === name),
             tool, { timeout: 5000 });
             await page.selectOption('[data-testid="tool-select"]', tool);
-            const want = { type: 'subscribe', tool: [tool], window: 1800, events: 100 };
+            const want = { type: 'subscribe', tool: [tool], window: 1800, events: 100, limit: 'all' };
             await until(() => seen.sent.some((c) => JSON.stringify(c) === JSON.stringify(want)), 3000,
                         'the subscribe command sent by the page');
             if (mock) {

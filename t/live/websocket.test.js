@@ -328,6 +328,22 @@ test('WebSocket subscribe flow with the ws library', { timeout: 20000 }, async (
     assert.deepEqual(again.data.tool, [T]);
     assert.equal(again.data.window, 120);
 
+    /* limit: the most recently written of the filter's tools, "matched"
+     * counts them all; "all" lists every one; what is not given stays */
+    c.send({ type: 'subscribe', tool: [T, other], limit: 1 });
+    const lim = await c.event('snapshot', 3000);
+    assert.equal(lim.data.matched, 2);
+    assert.deepEqual(lim.data.tools.map((t) => t.name), [T], 'the one written last');
+    c.send({ type: 'subscribe', limit: 'all' });
+    const all = await c.event('snapshot', 3000);
+    assert.deepEqual(all.data.tool, [T, other]);
+    assert.deepEqual(all.data.tools.map((t) => t.name), [T, other]);
+    c.send({ type: 'subscribe', limit: 'some' });
+    const limErr = await c.event('error', 3000);
+    assert.equal(limErr.data.error, '"limit" takes a whole number or "all"');
+    c.send({ type: 'subscribe', tool: T });
+    assert.deepEqual((await c.event('snapshot', 3000)).data.tool, [T]);
+
     /* ping command */
     c.send({ type: 'ping' });
     const pong = await c.event('pong', 3000);

@@ -76,14 +76,20 @@ check(const char *name, double *v, size_t n, const double *got)
         }
     }
 
-    printf("ok   %-28s n=%-7zu p50 %-10.4g p95 %-10.4g p99 %-10.4g worst %.2f %%\n",
-           name, n, got[0], got[1], got[2], worst * 100);
+    printf("ok   %-28s n=%-7zu p50 %-10.4g p95 %-10.4g p99 %-10.4g "
+           "worst %.2f %%\n", name, n, got[0], got[1], got[2], worst * 100);
 }
 
 static uint32_t
 coin(void)
 {
     return (uint32_t) (urand() * 4294967296.0);
+}
+
+static void
+add(ngx_http_rtdash_vstat_t *vs, double v)
+{
+    ngx_http_rtdash_vstat_add(vs, v, ngx_http_rtdash_value_index(v), coin());
 }
 
 static void
@@ -97,8 +103,7 @@ one(const char *name, double *v, size_t n, int merged)
 
     memset(&vs, 0, sizeof(vs));
     for (i = 0; i < n; i++) {
-        ngx_http_rtdash_vstat_add(&vs, v[i], ngx_http_rtdash_value_index(v[i]),
-                                  coin());
+        add(&vs, v[i]);
     }
     ngx_http_rtdash_vstat_quantiles(&vs, q, got, 3);
 
@@ -118,9 +123,7 @@ one(const char *name, double *v, size_t n, int merged)
         memset(part, 0, sizeof(part));
         for (i = 0; i < n; i++) {
             k = i % 30;
-            ngx_http_rtdash_vstat_add(&part[k], v[i],
-                                      ngx_http_rtdash_value_index(v[i]),
-                                      coin());
+            add(&part[k], v[i]);
         }
         ngx_http_rtdash_vwide_init(&w);
         memset(&sum, 0, sizeof(sum));
@@ -156,7 +159,8 @@ values(void)
     for (i = 0; i < n; i++) v[i] = 20 * exp(normal() * 1.0);
     one("lognormal median 20", v, n, 1);
     for (i = 0; i < n; i++)
-        v[i] = urand() < 0.7 ? 5 * exp(normal() * 0.2) : 800 * exp(normal() * 0.3);
+        v[i] = urand() < 0.7 ? 5 * exp(normal() * 0.2)
+                             : 800 * exp(normal() * 0.3);
     one("bimodal 5 / 800", v, n, 1);
     for (i = 0; i < n; i++) v[i] = 42.5;
     one("constant 42.5", v, n, 1);
@@ -185,10 +189,9 @@ values(void)
         memset(&y, 0, sizeof(y));
         for (i = 0; i < 20000; i++) {
             a[i] = 2 * exp(normal() * 0.5);
-            ngx_http_rtdash_vstat_add(&x, a[i], ngx_http_rtdash_value_index(a[i]), coin());
+            add(&x, a[i]);
             a[20000 + i] = 2000 * exp(normal() * 0.5);
-            ngx_http_rtdash_vstat_add(&y, a[20000 + i],
-                                      ngx_http_rtdash_value_index(a[20000 + i]), coin());
+            add(&y, a[20000 + i]);
         }
         ngx_http_rtdash_vstat_merge(&x, &y);
         ngx_http_rtdash_vstat_quantiles(&x, q, got, 3);
@@ -200,6 +203,12 @@ static void
 name(char *buf, unsigned long i)
 {
     sprintf(buf, "user-%lu", i);
+}
+
+static uint32_t
+key(const char *buf)
+{
+    return ngx_http_rtdash_user_key((const unsigned char *) buf, strlen(buf));
 }
 
 static void
@@ -222,8 +231,8 @@ users(void)
         memset(&h, 0, sizeof(h));
         for (i = 0; i < n; i++) {
             name(buf, i + 7 * n);
-            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
-            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+            ngx_http_rtdash_hll_add(&h, key(buf));
+            ngx_http_rtdash_hll_add(&h, key(buf));
         }
         est = ngx_http_rtdash_hll_estimate(&h);
         e = fabs((double) est - n) / n;
@@ -242,7 +251,7 @@ users(void)
             memset(&h, 0, sizeof(h));
             for (i = 0; i < k; i++) {
                 sprintf(buf, "s%u-%lu", t, i);
-                ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+                ngx_http_rtdash_hll_add(&h, key(buf));
             }
             e = ((double) ngx_http_rtdash_hll_estimate(&h) - k) / k;
             s2 += e * e;
@@ -257,9 +266,9 @@ users(void)
     memset(&b, 0, sizeof(b));
     for (i = 0; i < 10000; i++) {
         name(buf, i);
-        ngx_http_rtdash_hll_add(&a, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+        ngx_http_rtdash_hll_add(&a, key(buf));
         name(buf, i + 5000);
-        ngx_http_rtdash_hll_add(&b, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+        ngx_http_rtdash_hll_add(&b, key(buf));
     }
     ngx_http_rtdash_hwide_init(&w);
     ngx_http_rtdash_hwide_add(&w, &a);
@@ -282,7 +291,7 @@ users(void)
         memset(&h, 0, sizeof(h));
         for (i = 0; i < 10; i++) {
             name(buf, i + k * 5);
-            ngx_http_rtdash_hll_add(&h, ngx_http_rtdash_user_key((unsigned char *) buf, strlen(buf)));
+            ngx_http_rtdash_hll_add(&h, key(buf));
         }
         ngx_http_rtdash_hwide_add(&w, &h);
     }

@@ -874,6 +874,15 @@ sub check_response_body ($$$$$$) {
              || defined $block->response_body_unlike)
     {
         my ($patterns, $type);
+        if (defined $block->response_body_like
+            && defined $block->response_body_unlike)
+        {
+            # Test::Nginx checks only response_body_like then: a check
+            # that can never fail is refused here rather than ignored
+            bail_out("$name - response_body_unlike is ignored when "
+                     . "response_body_like is given: check the absence "
+                     . "with add_response_body_check");
+        }
         if (defined $block->response_body_like) {
             ($patterns, $type) = ($block->response_body_like, 'like');
         } else {

@@ -804,6 +804,52 @@ sub test_config_version ($$) {
     Test::More::diag("tail of $ErrLogFile:\n$tail") if $tail ne '';
 }
 
+# The master waits 100 ms after it started the new workers before it tells
+# the old ones to quit (ngx_master_process_cycle), and the old ones keep
+# accepting until they act on it.  The real module's 20 version checks,
+# each a curl run, last longer than that; the raw requests here can be
+# done before it.  So the workers the master had before the HUP are also
+# waited for, until each has gone or says it is shutting down: nginx sets
+# that title just before it closes the worker's listening sockets.
+
+sub _child_pids ($) {
+    my $ppid = shift;
+    my @pids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $s = <$fh>;
+        close $fh;
+        push @pids, $1
+            if defined $s && $s =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $ppid;
+    }
+    return @pids;
+}
+
+sub _still_accepting ($) {
+    my $pid = shift;
+    return 0 if !is_running($pid);
+    open my $fh, '<', "/proc/$pid/cmdline" or return 0;
+    my $cmd = do { local $/; <$fh> };
+    close $fh;
+    return 0 if !defined $cmd;
+    return $cmd =~ /worker process/ && $cmd !~ /shutting down/;
+}
+
+sub _wait_old_workers ($$) {
+    my ($name, $old) = @_;
+    my $deadline = time + ($Timeout * 5 > 15 ? $Timeout * 5 : 15);
+    my @left = @$old;
+
+    while (@left = grep { _still_accepting($_) } @left) {
+        if (time >= $deadline) {
+            warn "$name - workers @left of the previous configuration "
+                 . "still accept connections\n";
+            return;
+        }
+        sleep 0.01;
+    }
+}
+
 sub _error_log_tail {
     my $n = shift;
     open my $in, '<', $ErrLogFile or return '';
@@ -1058,6 +1104,7 @@ sub run_test ($) {
                 write_config_file($block, $config, $rand_ports);
 
                 warn "sending USR1 and HUP to $running_pid\n" if $Verbose;
+                my @old_workers = _child_pids($running_pid);
                 if (kill(SIGUSR1, $running_pid)) {
                     sleep $TestNginxSleep;
                     if (kill(SIGHUP, $running_pid)) {
@@ -1066,6 +1113,7 @@ sub run_test ($) {
                             sleep 0.3;
                         } else {
                             test_config_version($name, $block);
+                            _wait_old_workers($name, \@old_workers);
                         }
                         $reloaded = 1;
                     } else {

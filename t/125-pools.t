@@ -1,0 +1,144 @@
+# Pay for what is used: a tool's seconds, minutes (with their histogram
+# and users sketch) and ring chunks come from the zone's pools as they are
+# first written.  A sparse tool stays small, a busy one within what the
+# zone says a busy tool takes, and a zone whose pools run dry refuses the
+# whole request with 507.
+use Test::Nginx::Socket 'no_plan';
+use JSON::PP ();
+
+no_long_string();
+no_shuffle();
+
+our $Now = time;
+our $Minute = $Now - $Now % 60;
+
+sub ev {
+    my ($tool, $ts, %more) = @_;
+    my $extra = CORE::join "", map { qq(,"$_":$more{$_}) } sort keys %more;
+    return qq({"tool":"$tool","type":"a","ts":$ts$extra});
+}
+
+# 36 minutes of the last six hours (one value, one user each), then 30
+# seconds of the last 300 (a value and a user each)
+sub sparse {
+    my @l;
+    push @l, ev("S", $Minute - 600 - 60 * $_ + 5, value => $_ + 1,
+                user => qq("u$_")) for 0 .. 35;
+    push @l, ev("S", $Now - $_, value => 2 * $_ + 1, user => qq("s$_"))
+        for 0 .. 29;
+    return CORE::join "\n", @l;
+}
+
+# every minute of the retention with 7 values and 9 users, every second
+# with an event: the tool a zone's "bytes_busy_tool" describes
+sub busy {
+    my ($m0) = @_;
+    my @l;
+    for my $m ($m0 .. $m0 + 89) {
+        my $ts = $Minute - 60 * $m + 1;
+        next if $ts < $Now - 6 * 3600 + 60;
+        push @l, ev("B", $ts, value => $_ + 1, user => qq("b$m-$_"))
+            for 0 .. 8;
+    }
+    push @l, ev("B", $Now - $_) for ($m0 / 90 * 75) .. ($m0 / 90 * 75 + 74);
+    return CORE::join "\n", @l;
+}
+
+# a day of minutes, one event each
+sub day {
+    my ($tool) = @_;
+    return CORE::join "\n",
+           map { ev($tool, $Minute - 60 * $_ + 1) } 0 .. 1438;
+}
+
+add_response_body_check(sub {
+    my ($block, $body, $req_idx) = @_;
+    my $name = $block->name;
+
+    if ($name =~ /TEST 1:/ && $req_idx == 1) {
+        my $z = JSON::PP::decode_json($body)->{zone};
+        ok($z->{bytes_per_tool} > 0 && $z->{bytes_per_tool} <= 32768,
+           "$name - bytes_per_tool $z->{bytes_per_tool} is at most 32 KB");
+    }
+
+    if ($name =~ /TEST 1:/ && $req_idx == 2) {
+        my $r = JSON::PP::decode_json($body);
+        my $min = grep { ($_->{counts}{a} // 0) > 0 } @{ $r->{minutes} };
+        my $sec = grep { ($_->{counts}{a} // 0) > 0 } @{ $r->{seconds} };
+        ok($min >= 37 && $min <= 38, "$name - $min minutes with events");
+        is($sec, 30, "$name - seconds with events");
+        # 66 users: past the 63 kept exactly, a HyperLogLog estimate
+        ok(abs($r->{span}{users} - 66) <= 3,
+           "$name - every user counted once: $r->{span}{users}");
+        is($r->{span}{value}{count}, 66, "$name - every value");
+    }
+
+    if ($name =~ /TEST 2:/ && $req_idx == 4) {
+        my $z = JSON::PP::decode_json($body)->{zone};
+        ok($z->{bytes_per_tool} <= $z->{bytes_busy_tool},
+           "$name - bytes_per_tool $z->{bytes_per_tool} is at most "
+           . "bytes_busy_tool $z->{bytes_busy_tool}");
+        ok($z->{bytes_per_tool} >= 0.9 * $z->{bytes_busy_tool},
+           "$name - and close to it");
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a tool seen in 36 minutes and 30 seconds, holding 10 events, takes at most 32 KB
+--- http_config
+    rtdash_zone rt:16m retention=6h events=10;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n" . main::sparse(), "GET /stats", "GET /stats?tool=S&window=21600&events=0"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 200, 200]
+--- response_body_like eval
+[qr/^\{"accepted":66\}$/, qr/"tools":1,/, qr/"totals":\{"a":66\}/]
+
+
+
+=== TEST 2: a tool busy every minute and second takes no more than bytes_busy_tool
+--- http_config
+    rtdash_zone rt:16m retention=6h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n" . main::busy(0), "POST /ingest\n" . main::busy(90),
+ "POST /ingest\n" . main::busy(180), "POST /ingest\n" . main::busy(270),
+ "GET /stats"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 202, 202, 202, 200]
+--- response_body_like eval
+[qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/,
+ qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/, qr/"tools":1,/]
+
+
+
+=== TEST 3: when the pools run dry the whole request is refused with 507, nothing of it kept
+--- http_config
+    rtdash_zone rt:1m retention=1d;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n" . main::day("A"), "POST /ingest\n" . main::day("B"),
+ "POST /ingest\n" . main::day("C"), "GET /stats?tool=C",
+ "GET /stats"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 202, 507, 404, 200]
+--- response_body_like eval
+[qr/^\{"accepted":1439\}$/, qr/^\{"accepted":1439\}$/,
+ qr/^\{"error":"zone is full, no room for the buckets of tool \\"C\\""\}$/,
+ qr/unknown tool/, qr/"zone":\{[^}]*"accepted":2878,[^}]*"refused":1,/]
