@@ -5,7 +5,9 @@
  * A dump is a versioned header, the zone's pseudonym key (version 2 on),
  * and one image per tool (ngx_http_rtdash_image.c: its node and the
  * records it holds, flat); the header holds a CRC32 of the images and
- * (version 3) the count of evicted tools.  It is
+ * (version 3) the count of evicted tools; after the tools (version 4),
+ * the image of the watch area (ngx_http_rtdash_watch.c: notices, alert
+ * transitions and states, anomalies), in the checksum too.  It is
  * written to a temp file and renamed, one tool copied under the lock at
  * a time, everything else outside it.  One worker writes it every
  * dump_interval (whoever finds it due first), the master at exit.
@@ -21,10 +23,11 @@
 #define NGX_HTTP_RTDASH_DUMP_MAGIC    "rtdashZ"
 /*
  * 2: the zone's pseudonym key follows the header; 3: images of layout 3
- * (pools, sketches), and the header ends in "evicted".  1 and 2 are read
- * as well, their nodes upgraded.
+ * (pools, sketches), and the header ends in "evicted"; 4: the watch area
+ * after the tools, its length in the header.  1 to 3 are read as well,
+ * the nodes of 1 and 2 upgraded.
  */
-#define NGX_HTTP_RTDASH_DUMP_VERSION  3
+#define NGX_HTTP_RTDASH_DUMP_VERSION  4
 
 /* the dump holds user names and ids: readable by its owner only */
 #define NGX_HTTP_RTDASH_DUMP_ACCESS   NGX_FILE_OWNER_ACCESS
@@ -59,6 +62,7 @@ typedef struct {
     uint64_t                    ntypes_used;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
     uint64_t                    evicted;      /* version 3 */
+    uint64_t                    watch_len;    /* version 4 */
 } ngx_http_rtdash_dump_header_t;
 
 
@@ -66,11 +70,20 @@ typedef struct {
 #define NGX_HTTP_RTDASH_DUMP_HEADER_V2                                       \
     offsetof(ngx_http_rtdash_dump_header_t, evicted)
 
+/* the header of version 3: all but "watch_len" */
+#define NGX_HTTP_RTDASH_DUMP_HEADER_V3                                       \
+    offsetof(ngx_http_rtdash_dump_header_t, watch_len)
+
 
 static void ngx_http_rtdash_dump_timer(ngx_event_t *ev);
 static ngx_int_t ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx,
     ngx_fd_t fd, u_char *copy, ngx_queue_t *q, uint64_t start,
     ngx_http_rtdash_dump_header_t *h);
+static ngx_int_t ngx_http_rtdash_dump_watch(ngx_http_rtdash_ctx_t *ctx,
+    ngx_fd_t fd, ngx_http_rtdash_dump_header_t *h);
+static ngx_int_t ngx_http_rtdash_dump_restore_watch(
+    ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd, ngx_http_rtdash_dump_header_t *h,
+    off_t offset);
 static u_char *ngx_http_rtdash_dump_next(ngx_http_rtdash_ctx_t *ctx,
     ngx_fd_t fd, ngx_http_rtdash_dump_header_t *h, u_char *buf,
     off_t *offset, size_t *len);
@@ -143,6 +156,8 @@ ngx_http_rtdash_migrate(ngx_http_rtdash_ctx_t *ctx,
 
         n++;
     }
+
+    ngx_http_rtdash_watch_migrate_locked(ctx, octx, log);
 
     ngx_http_rtdash_unlock(octx);
 
@@ -235,7 +250,9 @@ ngx_http_rtdash_dump_write(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
         goto write_failed;
     }
 
-    if (ngx_http_rtdash_dump_tools(ctx, fd, copy, q, start, &h) != NGX_OK) {
+    if (ngx_http_rtdash_dump_tools(ctx, fd, copy, q, start, &h) != NGX_OK
+        || ngx_http_rtdash_dump_watch(ctx, fd, &h) != NGX_OK)
+    {
         goto write_failed;
     }
 
@@ -352,6 +369,44 @@ ngx_http_rtdash_dump_tools(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
 
 
 /*
+ * The watch area's image after the tools (copied under the lock, written
+ * outside it); h gets its length and its part of the checksum
+ */
+
+static ngx_int_t
+ngx_http_rtdash_dump_watch(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
+    ngx_http_rtdash_dump_header_t *h)
+{
+    off_t     offset;
+    size_t    len;
+    u_char   *buf;
+    ssize_t   n;
+
+    len = ngx_http_rtdash_watch_image_max(ctx);
+
+    buf = ngx_alloc(len, ngx_cycle->log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtdash_lock(ctx);
+    len = ngx_http_rtdash_watch_image_locked(ctx, buf);
+    ngx_http_rtdash_unlock(ctx);
+
+    offset = lseek(fd, 0, SEEK_END);
+
+    ngx_crc32_update(&h->crc, buf, len);
+    h->watch_len = len;
+
+    n = (offset == -1) ? -1 : pwrite(fd, buf, len, offset);
+
+    ngx_free(buf);
+
+    return (n == (ssize_t) len) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
  * The next tool of a dump, at *offset, read into buf (dump_buf_size()):
  * *len bytes as in the file (for the checksum, at buf), and the image
  * they make in this layout, returned (NULL: they make none).
@@ -417,6 +472,7 @@ ngx_http_rtdash_dump_verify(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
     u_char *buf, ngx_http_rtdash_dump_header_t *h, off_t offset,
     off_t size)
 {
+    u_char     *watch;
     size_t      len;
     uint32_t    crc;
     ngx_uint_t  i;
@@ -435,6 +491,29 @@ ngx_http_rtdash_dump_verify(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
         }
 
         ngx_crc32_update(&crc, buf, len);
+    }
+
+    if (h->watch_len) {
+        if (h->watch_len > (uint64_t) (size - offset)) {
+            return "its size does not match its header";
+        }
+
+        watch = ngx_alloc((size_t) h->watch_len, ngx_cycle->log);
+        if (watch == NULL) {
+            return "out of memory";
+        }
+
+        if (ngx_http_rtdash_dump_read(fd, watch, (size_t) h->watch_len,
+                                      offset)
+            != NGX_OK)
+        {
+            ngx_free(watch);
+            return "it cannot be read";
+        }
+
+        ngx_crc32_update(&crc, watch, (size_t) h->watch_len);
+        ngx_free(watch);
+        offset += h->watch_len;
     }
 
     ngx_crc32_final(crc);
@@ -651,6 +730,7 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     }
 
     h.evicted = 0;
+    h.watch_len = 0;
 
     if (ngx_http_rtdash_dump_read(fd, (u_char *) &h,
                                   NGX_HTTP_RTDASH_DUMP_HEADER_V2, 0)
@@ -670,6 +750,18 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     if (h.version >= 3) {
         if (ngx_http_rtdash_dump_read(fd, (u_char *) &h.evicted,
                                       sizeof(h.evicted), start)
+            != NGX_OK)
+        {
+            why = "it is too short to be a dump";
+            goto done;
+        }
+
+        start = NGX_HTTP_RTDASH_DUMP_HEADER_V3;
+    }
+
+    if (h.version >= 4) {
+        if (ngx_http_rtdash_dump_read(fd, (u_char *) &h.watch_len,
+                                      sizeof(h.watch_len), start)
             != NGX_OK)
         {
             why = "it is too short to be a dump";
@@ -757,6 +849,14 @@ ngx_http_rtdash_dump_restore(ngx_http_rtdash_ctx_t *ctx, ngx_log_t *log)
     ctx->sh->ntypes = h.ntypes_used;
     ngx_memcpy(ctx->sh->types, h.types, sizeof(h.types));
 
+    if (h.watch_len
+        && ngx_http_rtdash_dump_restore_watch(ctx, fd, &h, offset) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "rtdash zone \"%V\": the alert states and notices "
+                      "of dump \"%V\" not restored", &ctx->name, &ctx->dump);
+    }
+
     ngx_http_rtdash_unlock(ctx);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
@@ -779,6 +879,33 @@ done:
     if (fd != NGX_INVALID_FILE) {
         (void) ngx_close_file(fd);
     }
+}
+
+
+/* the watch area of a verified dump, at offset, into the zone (locked) */
+
+static ngx_int_t
+ngx_http_rtdash_dump_restore_watch(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
+    ngx_http_rtdash_dump_header_t *h, off_t offset)
+{
+    u_char     *buf;
+    ngx_int_t   rc;
+
+    buf = ngx_alloc((size_t) h->watch_len, ngx_cycle->log);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_rtdash_dump_read(fd, buf, (size_t) h->watch_len, offset);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_rtdash_watch_adopt_locked(ctx, buf,
+                                                (size_t) h->watch_len);
+    }
+
+    ngx_free(buf);
+
+    return rc;
 }
 
 

@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_RTDASH_ACTIVE      61      /* s a tool's rates move */
+#define NGX_HTTP_RTDASH_SNAPSHOT_NOTICES  20
 
 
 /* a raw event and the name of its tool */
@@ -70,7 +71,11 @@ typedef struct {
 } ngx_http_rtdash_render_t;
 
 
+static ngx_http_rtdash_frame_t *ngx_http_rtdash_frame_join(ngx_log_t *log,
+    ngx_http_rtdash_out_t *o, ngx_http_rtdash_frame_t *frame);
 static ngx_int_t ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd);
+static void ngx_http_rtdash_render_watch(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_out_t *o);
 static ngx_int_t ngx_http_rtdash_render_collect(
     ngx_http_rtdash_render_t *rd);
 static ngx_http_rtdash_summary_t *ngx_http_rtdash_collect_locked(
@@ -138,6 +143,61 @@ ngx_http_rtdash_frame_text(ngx_log_t *log, const char *text, size_t len)
 
 
 /*
+ * The messages of o, then the frame (if any) in one buffer: a frame of
+ * its own; NULL on failure (the frame is released)
+ */
+
+static ngx_http_rtdash_frame_t *
+ngx_http_rtdash_frame_join(ngx_log_t *log, ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_frame_t *frame)
+{
+    u_char       *p, *data;
+    ngx_pool_t   *pool;
+    ngx_chain_t  *cl;
+
+    if (frame == NULL) {
+        pool = ngx_create_pool(NGX_MIN_POOL_SIZE, log);
+        if (pool == NULL) {
+            return NULL;
+        }
+
+        frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
+        if (frame == NULL) {
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+
+        frame->pool = pool;
+        frame->data = NULL;
+        frame->len = 0;
+        frame->refs = 1;
+        frame->next = NULL;
+    }
+
+    data = ngx_pnalloc(frame->pool, o->size + frame->len);
+    if (data == NULL) {
+        ngx_http_rtdash_frame_release(frame);
+        return NULL;
+    }
+
+    p = data;
+
+    for (cl = o->first; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    if (frame->len) {
+        ngx_memcpy(p, frame->data, frame->len);
+    }
+
+    frame->data = data;
+    frame->len += o->size;
+
+    return frame;
+}
+
+
+/*
  * Render a frame for a filter: a snapshot of the window; an update of
  * what changed since "since" (NULL when no tool of the filter did); or a
  * resume update (NULL when what was missed is no longer in the rings).
@@ -152,7 +212,8 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
     ngx_http_rtdash_frame_mode_e mode, uint64_t since, ngx_uint_t window,
     ngx_uint_t *active)
 {
-    ngx_uint_t                 i;
+    ngx_uint_t                 i, nw;
+    ngx_http_rtdash_out_t      wo;
     ngx_http_rtdash_frame_t   *frame;
     ngx_http_rtdash_render_t   rd;
 
@@ -180,14 +241,36 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
 
     *active = rd.active;
 
-    if (mode == NGX_HTTP_RTDASH_FRAME_RESUME && (rd.lost || rd.missed)) {
+    if (mode == NGX_HTTP_RTDASH_FRAME_RESUME
+        && (rd.lost || rd.missed || ngx_http_rtdash_watch_lost(rd.ctx, since)))
+    {
         ngx_log_debug3(NGX_LOG_DEBUG_HTTP, fr->log, 0,
                        "rtdash frame: no resume from %uL, %ui events lost, "
                        "%ui missed", since, rd.lost, rd.missed);
         goto done;
     }
 
+    /* notices, alerts and anomalies since: messages before the update */
+
+    nw = 0;
+
+    if (mode != NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
+        ngx_http_rtdash_out_init(&wo, rd.tmp, 4096);
+
+        if (ngx_http_rtdash_watch_messages(rd.ctx, filter, framing, since,
+                                           rd.zi.seq, rd.tmp, &wo, &nw)
+            != NGX_OK
+            || wo.failed)
+        {
+            goto done;
+        }
+    }
+
     if (mode == NGX_HTTP_RTDASH_FRAME_UPDATE && rd.matched == 0) {
+        if (nw) {
+            frame = ngx_http_rtdash_frame_join(fr->log, &wo, NULL);
+        }
+
         goto done;
     }
 
@@ -211,6 +294,10 @@ ngx_http_rtdash_frame_render(ngx_http_rtdash_frames_t *fr,
                    rd.nkept, rd.matched, rd.filter->limit);
 
     frame = ngx_http_rtdash_render_write(&rd);
+
+    if (frame && nw) {
+        frame = ngx_http_rtdash_frame_join(fr->log, &wo, frame);
+    }
 
 done:
 
@@ -803,6 +890,37 @@ failed:
 }
 
 
+/* a snapshot's watch part: the firing alerts, the recent notices */
+
+static void
+ngx_http_rtdash_render_watch(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_out_t *o)
+{
+    ngx_http_rtdash_witems_t  w;
+
+    ngx_http_rtdash_out_lit(o, ",\"alerts\":");
+
+    if (ngx_http_rtdash_alerts_json(o, rd->ctx, rd->filter, rd->tmp, 0)
+        != NGX_OK)
+    {
+        o->failed = 1;
+        return;
+    }
+
+    if (ngx_http_rtdash_watch_copy(rd->ctx, NGX_HTTP_RTDASH_WATCH_NOTICE, 0,
+                                   NGX_HTTP_RTDASH_SNAPSHOT_NOTICES, rd->tmp,
+                                   &w)
+        != NGX_OK)
+    {
+        o->failed = 1;
+        return;
+    }
+
+    ngx_http_rtdash_out_lit(o, ",\"notices\":");
+    ngx_http_rtdash_witems_json(o, &w, rd->filter);
+}
+
+
 static void
 ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_out_t *o)
@@ -816,7 +934,7 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_out_uint(o, rd->zi.seq);
     ngx_http_rtdash_out_lit(o, ",");
     ngx_http_rtdash_json_overview(o, rd->ctx, &rd->zi, rd->order,
-                                  rd->nkept, rd->matched);
+                                  rd->nkept, rd->matched, NULL);
 
     if (rd->mode == NGX_HTTP_RTDASH_FRAME_SNAPSHOT) {
         ngx_http_rtdash_out_lit(o, ",\"tool\":[");
@@ -837,6 +955,7 @@ ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
                                   - (time_t) (rd->nminutes - 1) * 60,
                                   rd->now - rd->now % 60 + 60,
                                   rd->users, rd->values);
+        ngx_http_rtdash_render_watch(rd, o);
     }
 
     ngx_http_rtdash_render_buckets(rd, o);

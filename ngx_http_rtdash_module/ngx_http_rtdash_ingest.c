@@ -26,6 +26,8 @@ static ngx_uint_t ngx_http_rtdash_prefers_minimal(ngx_http_request_t *r);
 
 static void ngx_http_rtdash_ingest_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_rtdash_ingest(ngx_http_request_t *r);
+static ngx_int_t ngx_http_rtdash_ingest_notices(ngx_http_request_t *r,
+    ngx_http_rtdash_record_t *rec, ngx_uint_t n);
 static ngx_uint_t ngx_http_rtdash_is_form(ngx_http_request_t *r,
     u_char *body, size_t len);
 static ngx_int_t ngx_http_rtdash_ingest_arrays(ngx_http_request_t *r,
@@ -360,6 +362,12 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     rec.gauges = p->gauges;
     rec.ngauges = p->ngauges;
 
+    if (p->nnotices
+        && ngx_http_rtdash_ingest_notices(r, &rec, p->nnotices) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (ngx_http_rtdash_record(ctx, &rec, r->connection->log) != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "rtdash zone \"%V\": %s \"%V\", request refused",
@@ -386,10 +394,51 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
 
     ngx_http_rtdash_out_init(&o, r->pool, 64);
     ngx_http_rtdash_out_lit(&o, "{\"accepted\":");
-    ngx_http_rtdash_out_uint(&o, p->nevents);
+    ngx_http_rtdash_out_uint(&o, rec.nevents);
+
+    if (rec.nnotices) {
+        ngx_http_rtdash_out_lit(&o, ",\"notices\":");
+        ngx_http_rtdash_out_uint(&o, rec.nnotices);
+    }
+
     ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_ACCEPTED, &o);
+}
+
+
+/*
+ * The notices of a body move to an array of their own, the events close
+ * up in their order (notices have no gauges: the gauges' indexes hold)
+ */
+
+static ngx_int_t
+ngx_http_rtdash_ingest_notices(ngx_http_request_t *r,
+    ngx_http_rtdash_record_t *rec, ngx_uint_t n)
+{
+    ngx_uint_t                   i, k;
+    ngx_http_rtdash_event_in_t  *ev;
+
+    rec->notices = ngx_palloc(r->pool, n * sizeof(ngx_http_rtdash_event_in_t));
+    if (rec->notices == NULL) {
+        return NGX_ERROR;
+    }
+
+    ev = rec->events;
+    k = 0;
+
+    for (i = 0; i < rec->nevents; i++) {
+        if (ev[i].is_notice) {
+            rec->notices[rec->nnotices++] = ev[i];
+
+        } else {
+            ev[k++] = ev[i];
+        }
+    }
+
+    rec->nevents = k;
+
+    return NGX_OK;
 }
 
 

@@ -199,6 +199,24 @@ ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v, int digits)
 }
 
 
+/* what another output holds, copied at the end of this one */
+
+void
+ngx_http_rtdash_out_append(ngx_http_rtdash_out_t *o, ngx_http_rtdash_out_t *src)
+{
+    ngx_chain_t  *cl;
+
+    if (src->failed) {
+        o->failed = 1;
+        return;
+    }
+
+    for (cl = src->first; cl; cl = cl->next) {
+        ngx_http_rtdash_out_raw(o, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+}
+
+
 void
 ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v)
 {
@@ -246,6 +264,16 @@ ngx_http_rtdash_json_zone(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_uint(o, zi->evicted);
     ngx_http_rtdash_out_lit(o, ",\"started\":");
     ngx_http_rtdash_out_uint(o, zi->started);
+    ngx_http_rtdash_out_lit(o, ",\"notices\":");
+    ngx_http_rtdash_out_uint(o, zi->notices);
+    ngx_http_rtdash_out_lit(o, ",\"anomalies\":");
+    ngx_http_rtdash_out_uint(o, zi->anomalies);
+    ngx_http_rtdash_out_lit(o, ",\"alert_transitions\":");
+    ngx_http_rtdash_out_uint(o, zi->transitions);
+    ngx_http_rtdash_out_lit(o, ",\"alerts_firing\":");
+    ngx_http_rtdash_out_uint(o, zi->firing);
+    ngx_http_rtdash_out_lit(o, ",\"alerts_pending\":");
+    ngx_http_rtdash_out_uint(o, zi->pending);
     ngx_http_rtdash_out_lit(o, "}");
 }
 
@@ -588,7 +616,8 @@ ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
 void
 ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched)
+    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched,
+    ngx_http_rtdash_out_t *extra)
 {
     ngx_uint_t  i;
 
@@ -596,6 +625,10 @@ ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_now(), 13);
     ngx_http_rtdash_out_lit(o, ",\"zone\":");
     ngx_http_rtdash_json_zone(o, ctx, zi);
+
+    if (extra) {
+        ngx_http_rtdash_out_append(o, extra);
+    }
 
     if (matched >= 0) {
         ngx_http_rtdash_out_lit(o, ",\"matched\":");

@@ -15,6 +15,7 @@ static char *ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_http_rtdash_main_conf_t *ngx_http_rtdash_cycle_conf(
     ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_rtdash_init_process(ngx_cycle_t *cycle);
+static void ngx_http_rtdash_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_rtdash_exit_master(ngx_cycle_t *cycle);
 static char *ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -57,6 +58,20 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
     { ngx_string("rtdash_system"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_rtdash_system,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtdash_alert"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_rtdash_alert,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("rtdash_anomaly"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_anomaly,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -167,7 +182,7 @@ ngx_module_t  ngx_http_rtdash_module = {
     ngx_http_rtdash_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_rtdash_exit_process,          /* exit process */
     ngx_http_rtdash_exit_master,           /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -175,7 +190,8 @@ ngx_module_t  ngx_http_rtdash_module = {
 
 /*
  * The ingest body filter, the log-phase handler of rtdash_log, the zones
- * of rtdash_system, the dashboards' stream and stats.
+ * of rtdash_system, the rules of rtdash_alert and rtdash_anomaly, the
+ * dashboards' stream and stats.
  */
 
 static ngx_int_t
@@ -183,6 +199,8 @@ ngx_http_rtdash_init(ngx_conf_t *cf)
 {
     if (ngx_http_rtdash_ingest_init(cf) != NGX_OK
         || ngx_http_rtdash_system_init(cf) != NGX_OK
+        || ngx_http_rtdash_alert_init(cf) != NGX_OK
+        || ngx_http_rtdash_eval_init(cf) != NGX_OK
         || ngx_http_rtdash_dashboard_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -213,6 +231,12 @@ ngx_http_rtdash_create_main_conf(ngx_conf_t *cf)
            != NGX_OK
         || ngx_array_init(&rmcf->places, cf->pool, 4,
                           sizeof(ngx_http_rtdash_place_t))
+           != NGX_OK
+        || ngx_array_init(&rmcf->rules, cf->pool, 4,
+                          sizeof(ngx_http_rtdash_rule_t))
+           != NGX_OK
+        || ngx_array_init(&rmcf->anomalies, cf->pool, 1,
+                          sizeof(ngx_http_rtdash_anomaly_conf_t))
            != NGX_OK)
     {
         return NULL;
@@ -341,8 +365,9 @@ ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
     ctxp = rmcf->zones.elts;
 
     for (i = 0; i < rmcf->zones.nelts; i++) {
-        if (ctxp[i]->dump.len
-            && ngx_http_rtdash_dump_init_process(cycle, ctxp[i]) != NGX_OK)
+        if ((ctxp[i]->dump.len
+             && ngx_http_rtdash_dump_init_process(cycle, ctxp[i]) != NGX_OK)
+            || ngx_http_rtdash_eval_init_process(cycle, ctxp[i]) != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -357,6 +382,30 @@ ngx_http_rtdash_init_process(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+/* a worker that exits gives its evaluator's leases back */
+
+static void
+ngx_http_rtdash_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_rtdash_ctx_t        **ctxp;
+    ngx_http_rtdash_main_conf_t   *rmcf;
+
+    rmcf = ngx_http_rtdash_cycle_conf(cycle);
+    if (rmcf == NULL) {
+        return;
+    }
+
+    ctxp = rmcf->zones.elts;
+
+    for (i = 0; i < rmcf->zones.nelts; i++) {
+        if (ctxp[i]->nrules || ctxp[i]->anomaly) {
+            ngx_http_rtdash_watch_release(ctxp[i]);
+        }
+    }
 }
 
 
@@ -439,8 +488,12 @@ ngx_http_rtdash_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ctx->ngauges = 8;
     ctx->dump_interval = 60;
     ctx->evict_age = NGX_CONF_UNSET;
+    ctx->wsizes.notices = NGX_CONF_UNSET_UINT;
+    ctx->wsizes.states = NGX_CONF_UNSET_UINT;
 
-    if (ngx_http_rtdash_zone_params(cf, ctx) != NGX_OK) {
+    if (ngx_http_rtdash_zone_params(cf, ctx) != NGX_OK
+        || ngx_http_rtdash_watch_defaults(cf, ctx) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -540,6 +593,10 @@ ngx_http_rtdash_zone_params(ngx_conf_t *cf, ngx_http_rtdash_ctx_t *ctx)
         }
 
         rc = ngx_http_rtdash_zone_evict(cf, ctx, &value[i]);
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_http_rtdash_watch_param(cf, ctx, &value[i]);
+        }
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -787,6 +844,20 @@ ngx_http_rtdash_check_old_zone(ngx_conf_t *cf, ngx_shm_zone_t *shm_zone,
         ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
                            "rtdash zone \"%V\" changes parameters: "
                            "it starts fresh", &ctx->name);
+        shm_zone->noreuse = 1;
+        oz->noreuse = 1;
+        return;
+    }
+
+    /* notices= or alerts= change the watch area: a new zone takes over */
+
+    if (octx->wsizes.notices != ctx->wsizes.notices
+        || octx->wsizes.states != ctx->wsizes.states)
+    {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "rtdash zone \"%V\" changes notices= or alerts=: "
+                           "a new zone takes over its tools, alert states "
+                           "and notices", &ctx->name);
         shm_zone->noreuse = 1;
         oz->noreuse = 1;
         return;

@@ -16,8 +16,16 @@
 #include "ngx_http_rtdash_sketch.h"
 
 
-/* 3: the 512-byte value histogram and the HyperLogLog of users */
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  3
+typedef struct ngx_http_rtdash_watch_s  ngx_http_rtdash_watch_t;
+
+#include "ngx_http_rtdash_watch.h"
+
+
+/*
+ * 3: the 512-byte value histogram and the HyperLogLog of users; 4: the
+ * watch area (notices, alert states and transitions, anomalies)
+ */
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  4
 
 #define NGX_HTTP_RTDASH_SECONDS         300
 
@@ -221,6 +229,7 @@ typedef struct {
     uint64_t                    records;      /* the stamp of node->touched */
     uint64_t                    evicted_logged;   /* evicted at the last */
     time_t                      evict_logged;     /*   eviction message */
+    ngx_http_rtdash_watch_t    *watch;
 } ngx_http_rtdash_shctx_t;
 
 
@@ -244,6 +253,10 @@ typedef struct {
     ngx_http_rtdash_evict_e     evict;
     time_t                      evict_age;
     ngx_uint_t                  max_tools;    /* max_tools=, 0: what fits */
+    ngx_http_rtdash_wsizes_t    wsizes;       /* notices=, alerts= */
+    ngx_http_rtdash_rule_t    **rules;        /* the zone's rtdash_alert */
+    ngx_uint_t                  nrules;
+    ngx_http_rtdash_anomaly_conf_t  *anomaly; /* its rtdash_anomaly */
 } ngx_http_rtdash_ctx_t;
 
 
@@ -428,12 +441,15 @@ ngx_http_rtdash_minute_gstats(ngx_http_rtdash_ctx_t *ctx,
 
 /*
  * What a producer hands to the write step: validated events, the gauges
- * they point into, and ngx_http_rtdash_record_scratch_size() bytes of
+ * they point into, the notices of the same body (applied with them or
+ * not at all), and ngx_http_rtdash_record_scratch_size() bytes of
  * scratch; on NGX_DECLINED, what did not fit.
  */
 typedef struct {
     ngx_http_rtdash_event_in_t  *events;
     ngx_uint_t                   nevents;
+    ngx_http_rtdash_event_in_t  *notices;
+    ngx_uint_t                   nnotices;
     ngx_http_rtdash_gauge_in_t  *gauges;
     ngx_uint_t                   ngauges;
     void                        *scratch;
@@ -469,6 +485,8 @@ typedef struct {
     ngx_array_t                 streams;      /* loc confs of rtdash_stream */
     ngx_array_t                 zones;        /* ctx of every rtdash_zone */
     ngx_array_t                 systems;      /* rtdash_system of a zone */
+    ngx_array_t                 rules;        /* ngx_http_rtdash_rule_t */
+    ngx_array_t                 anomalies;    /* ..._anomaly_conf_t */
     ngx_array_t                 places;       /* ngx_http_rtdash_place_t */
     ngx_http_rtdash_arena_t     arena;
 } ngx_http_rtdash_main_conf_t;
@@ -572,6 +590,9 @@ typedef struct {
                                       uint64_t id);
     void                      (*close)(ngx_http_rtdash_out_t *o);
     void                      (*finish)(ngx_http_rtdash_frame_t *frame);
+    void                      (*message)(ngx_http_rtdash_out_t *o,
+                                         const char *event, uint64_t id,
+                                         u_char *json, size_t len);
 } ngx_http_rtdash_framing_t;
 
 
@@ -655,6 +676,12 @@ typedef struct {
     size_t                      free;
     size_t                      tool_bytes;   /* nodes and their records */
     time_t                      started;
+    uint64_t                    notices;      /* ever posted */
+    uint64_t                    anomalies;    /* ever found */
+    uint64_t                    transitions;  /* of alert states, ever */
+    uint64_t                    entered[NGX_HTTP_RTDASH_STATES];
+    ngx_uint_t                  firing;       /* (rule, tool)s now */
+    ngx_uint_t                  pending;
     ngx_uint_t                  ntypes;
     ngx_http_rtdash_type_t      types[NGX_HTTP_RTDASH_TYPES_MAX];
 } ngx_http_rtdash_zinfo_t;
@@ -774,12 +801,94 @@ ngx_int_t ngx_http_rtdash_log_init(ngx_conf_t *cf);
 char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* watch.c: the zone's watch area */
+const char *ngx_http_rtdash_level_name(ngx_uint_t level);
+const char *ngx_http_rtdash_state_name(ngx_uint_t state);
+ngx_int_t ngx_http_rtdash_level_parse(u_char *p, size_t len);
+ngx_int_t ngx_http_rtdash_watch_param(ngx_conf_t *cf,
+    ngx_http_rtdash_ctx_t *ctx, ngx_str_t *v);
+ngx_int_t ngx_http_rtdash_watch_defaults(ngx_conf_t *cf,
+    ngx_http_rtdash_ctx_t *ctx);
+size_t ngx_http_rtdash_watch_size(ngx_http_rtdash_ctx_t *ctx);
+ngx_int_t ngx_http_rtdash_watch_init(ngx_http_rtdash_ctx_t *ctx);
+ngx_http_rtdash_witem_t *ngx_http_rtdash_watch_push_locked(
+    ngx_http_rtdash_ctx_t *ctx, ngx_uint_t kind, double t);
+void ngx_http_rtdash_watch_text(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_witem_t *it, u_char *text, size_t len);
+void ngx_http_rtdash_watch_tool(ngx_http_rtdash_witem_t *it, u_char *tool,
+    size_t len);
+void ngx_http_rtdash_watch_notice_locked(ngx_http_rtdash_ctx_t *ctx,
+    u_char *text, size_t len, ngx_uint_t level, u_char *tool,
+    size_t tool_len, double t);
+ngx_int_t ngx_http_rtdash_watch_copy(ngx_http_rtdash_ctx_t *ctx,
+    ngx_uint_t kind, uint64_t since, ngx_uint_t max, ngx_pool_t *pool,
+    ngx_http_rtdash_witems_t *out);
+ngx_uint_t ngx_http_rtdash_watch_lost(ngx_http_rtdash_ctx_t *ctx,
+    uint64_t since);
+ngx_http_rtdash_astate_t *ngx_http_rtdash_state_find_locked(
+    ngx_http_rtdash_ctx_t *ctx, uint32_t rule, ngx_http_rtdash_node_t *node);
+ngx_http_rtdash_astate_t *ngx_http_rtdash_state_add_locked(
+    ngx_http_rtdash_ctx_t *ctx, uint32_t rule, ngx_http_rtdash_node_t *node);
+void ngx_http_rtdash_state_remove_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_astate_t *st);
+ngx_int_t ngx_http_rtdash_watch_lease(ngx_http_rtdash_ctx_t *ctx,
+    double now);
+void ngx_http_rtdash_watch_release(ngx_http_rtdash_ctx_t *ctx);
+size_t ngx_http_rtdash_watch_image_locked(ngx_http_rtdash_ctx_t *ctx,
+    u_char *buf);
+ngx_int_t ngx_http_rtdash_watch_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
+    u_char *buf, size_t len);
+size_t ngx_http_rtdash_watch_image_max(ngx_http_rtdash_ctx_t *ctx);
+
+/* eval.c: the alert rules' evaluation */
+ngx_int_t ngx_http_rtdash_eval_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_ctx_t *ctx);
+ngx_int_t ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_filter_t *f, ngx_pool_t *pool, ngx_uint_t all,
+    ngx_http_rtdash_acopy_t **out, ngx_uint_t *nout);
+ngx_int_t ngx_http_rtdash_alerts_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_filter_t *f,
+    ngx_pool_t *pool, ngx_uint_t all);
+
+/* anomaly.c: rtdash_anomaly's scores */
+uint32_t ngx_http_rtdash_anomaly_key(ngx_uint_t type, ngx_uint_t p95);
+void ngx_http_rtdash_anomaly_tool_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_minute_t *one,
+    time_t *scored, double now);
+double ngx_http_rtdash_anomaly_value_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_int_t type, ngx_uint_t p95,
+    double now);
+
+/* watch_json.c: the watch area as JSON and stream messages */
+const char *ngx_http_rtdash_metric_name(ngx_uint_t metric);
+const char *ngx_http_rtdash_op_name(ngx_uint_t op);
+const char *ngx_http_rtdash_witem_event(ngx_http_rtdash_witem_t *it);
+void ngx_http_rtdash_witem_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_witem_t *it);
+void ngx_http_rtdash_witems_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_witems_t *w, ngx_http_rtdash_filter_t *f);
+ngx_int_t ngx_http_rtdash_watch_messages(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_filter_t *f, const ngx_http_rtdash_framing_t *framing,
+    uint64_t since, uint64_t upto, ngx_pool_t *pool,
+    ngx_http_rtdash_out_t *o, ngx_uint_t *n);
+ngx_int_t ngx_http_rtdash_watch_stats(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_pool_t *pool);
+void ngx_http_rtdash_watch_migrate_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_ctx_t *octx, ngx_log_t *log);
+
 /* producers: rtdash_system */
 char *ngx_http_rtdash_system(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_rtdash_system_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtdash_system_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_system_t *sys);
+
+/* watchers: rtdash_alert, rtdash_anomaly */
+char *ngx_http_rtdash_alert(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_rtdash_anomaly(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_rtdash_alert_init(ngx_conf_t *cf);
 
 /* readers: stats, prometheus, dashboard */
 ngx_int_t ngx_http_rtdash_stats_handler(ngx_http_request_t *r);
@@ -821,6 +930,8 @@ void ngx_http_rtdash_out_raw(ngx_http_rtdash_out_t *o, const u_char *s,
     size_t len);
 void ngx_http_rtdash_out_str(ngx_http_rtdash_out_t *o, const u_char *s,
     size_t len);
+void ngx_http_rtdash_out_append(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_out_t *src);
 void ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v);
 void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
     int digits);
@@ -835,7 +946,8 @@ void ngx_http_rtdash_json_types(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi);
 void ngx_http_rtdash_json_overview(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched);
+    ngx_http_rtdash_summary_t **s, ngx_uint_t n, ngx_int_t matched,
+    ngx_http_rtdash_out_t *extra);
 void ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
 void ngx_http_rtdash_json_vwide(ngx_http_rtdash_out_t *o,

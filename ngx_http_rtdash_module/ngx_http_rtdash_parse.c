@@ -66,6 +66,8 @@
 #define NGX_HTTP_RTDASH_F_FLAG         6
 #define NGX_HTTP_RTDASH_F_TS           7
 #define NGX_HTTP_RTDASH_F_GAUGES       8
+#define NGX_HTTP_RTDASH_F_NOTICE       9
+#define NGX_HTTP_RTDASH_F_LEVEL        10
 
 #define ngx_http_rtdash_is_ws(ch)                                             \
     ((ch) == ' ' || (ch) == '\n' || (ch) == '\r' || (ch) == '\t')
@@ -120,6 +122,11 @@ static void ngx_http_rtdash_clear_field(ngx_http_rtdash_ctx_t *c,
 static int ngx_http_rtdash_set_string(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, int field, const unsigned char *s,
     size_t len, const unsigned char *at);
+static int ngx_http_rtdash_set_notice(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, const unsigned char *s, size_t len,
+    const unsigned char *at);
+static int ngx_http_rtdash_finish_notice(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, const unsigned char *at);
 static int ngx_http_rtdash_set_number(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, int field, double v,
     const unsigned char *at);
@@ -520,6 +527,8 @@ ngx_http_rtdash_parse_field(ngx_http_rtdash_ctx_t *c,
     case NGX_HTTP_RTDASH_F_TYPE:
     case NGX_HTTP_RTDASH_F_USER:
     case NGX_HTTP_RTDASH_F_ID:
+    case NGX_HTTP_RTDASH_F_NOTICE:
+    case NGX_HTTP_RTDASH_F_LEVEL:
 
         if (ch == '"') {
             rc = ngx_http_rtdash_string(c, &s, &len);
@@ -1414,11 +1423,19 @@ ngx_http_rtdash_field(const unsigned char *k, size_t len)
             return NGX_HTTP_RTDASH_F_VALUE;
         }
 
+        if (memcmp(k, "level", 5) == 0) {
+            return NGX_HTTP_RTDASH_F_LEVEL;
+        }
+
         break;
 
     case 6:
         if (memcmp(k, "gauges", 6) == 0) {
             return NGX_HTTP_RTDASH_F_GAUGES;
+        }
+
+        if (memcmp(k, "notice", 6) == 0) {
+            return NGX_HTTP_RTDASH_F_NOTICE;
         }
 
         break;
@@ -1462,12 +1479,53 @@ ngx_http_rtdash_clear_field(ngx_http_rtdash_ctx_t *c,
         ev->has_ts = 0;
         break;
 
+    case NGX_HTTP_RTDASH_F_NOTICE:
+        ev->notice = NULL;
+        ev->notice_len = 0;
+        break;
+
+    case NGX_HTTP_RTDASH_F_LEVEL:
+        ev->has_level = 0;
+        ev->level = 0;
+        break;
+
     case NGX_HTTP_RTDASH_F_GAUGES:
         /* this event's gauges are the last ones appended */
         c->p->ngauges = ev->gauge_first;
         ev->ngauges = 0;
         break;
     }
+}
+
+
+/* the text of a notice: 1 to 256 bytes of UTF-8 without controls */
+
+static int
+ngx_http_rtdash_set_notice(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, const unsigned char *s, size_t len,
+    const unsigned char *at)
+{
+    int  rc;
+
+    if (len == 0 || len > NGX_HTTP_RTDASH_NOTICE_MAX) {
+        return ngx_http_rtdash_error(c, at,
+                   "\"notice\" must be a string of 1 to 256 bytes");
+    }
+
+    rc = ngx_http_rtdash_text_check(s, len);
+    if (rc == 1) {
+        return ngx_http_rtdash_error(c, at, "\"notice\" must be valid UTF-8");
+    }
+
+    if (rc == 2) {
+        return ngx_http_rtdash_error(c, at,
+                   "\"notice\" must not contain control characters");
+    }
+
+    ev->notice = s;
+    ev->notice_len = len;
+
+    return NGX_HTTP_RTDASH_PARSE_OK;
 }
 
 
@@ -1532,6 +1590,27 @@ ngx_http_rtdash_set_string(ngx_http_rtdash_ctx_t *c,
 
         ev->user = len ? s : NULL;
         ev->user_len = len;
+        return NGX_HTTP_RTDASH_PARSE_OK;
+
+    case NGX_HTTP_RTDASH_F_NOTICE:
+        return ngx_http_rtdash_set_notice(c, ev, s, len, at);
+
+    case NGX_HTTP_RTDASH_F_LEVEL:
+        if (len == 4 && memcmp(s, "info", 4) == 0) {
+            ev->level = 0;
+
+        } else if (len == 4 && memcmp(s, "warn", 4) == 0) {
+            ev->level = 1;
+
+        } else if (len == 4 && memcmp(s, "crit", 4) == 0) {
+            ev->level = 2;
+
+        } else {
+            return ngx_http_rtdash_error(c, at,
+                       "\"level\" must be info, warn or crit");
+        }
+
+        ev->has_level = 1;
         return NGX_HTTP_RTDASH_PARSE_OK;
 
     default: /* NGX_HTTP_RTDASH_F_ID */
@@ -1669,6 +1748,14 @@ static int
 ngx_http_rtdash_finish_event(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, const unsigned char *at)
 {
+    if (ev->notice) {
+        return ngx_http_rtdash_finish_notice(c, ev, at);
+    }
+
+    if (ev->has_level) {
+        return ngx_http_rtdash_error(c, at, "\"level\" needs \"notice\"");
+    }
+
     if (ev->tool == NULL) {
         return ngx_http_rtdash_error(c, at, "\"tool\" is required");
     }
@@ -1683,6 +1770,35 @@ ngx_http_rtdash_finish_event(ngx_http_rtdash_ctx_t *c,
     }
 
     c->p->nevents++;
+
+    return NGX_HTTP_RTDASH_PARSE_OK;
+}
+
+
+/*
+ * A notice carries its text, a level (info by default), and a tool and a
+ * time if it likes; the fields of events it does not take
+ */
+
+static int
+ngx_http_rtdash_finish_notice(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, const unsigned char *at)
+{
+    if (ev->type || ev->user || ev->id || ev->has_value || ev->flag
+        || ev->ngauges)
+    {
+        return ngx_http_rtdash_error(c, at,
+                   "a notice takes only \"notice\", \"level\", \"tool\" "
+                   "and \"ts\"");
+    }
+
+    if (!ev->has_ts) {
+        ev->ts = c->p->now;
+    }
+
+    ev->is_notice = 1;
+    c->p->nevents++;
+    c->p->nnotices++;
 
     return NGX_HTTP_RTDASH_PARSE_OK;
 }
@@ -1811,6 +1927,8 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
     case NGX_HTTP_RTDASH_F_TYPE:
     case NGX_HTTP_RTDASH_F_USER:
     case NGX_HTTP_RTDASH_F_ID:
+    case NGX_HTTP_RTDASH_F_NOTICE:
+    case NGX_HTTP_RTDASH_F_LEVEL:
         return ngx_http_rtdash_set_string(c, ev, field, val, len, vs);
 
     case NGX_HTTP_RTDASH_F_FLAG:

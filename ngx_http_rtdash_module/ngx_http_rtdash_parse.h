@@ -4,7 +4,9 @@
  *
  * Turns a request body (JSON object, JSON array of objects, NDJSON or any
  * whitespace-separated sequence of those; or a form-urlencoded body / query
- * string) into validated events.  It depends on the C library only, so the
+ * string) into validated events.  An object with a "notice" is a notice
+ * (text, level, optional tool and ts) and goes in the events array too,
+ * in body order, with is_notice set.  It depends on the C library only, so the
  * unit tests and the fuzz target build it without nginx.
  *
  * The parser never allocates: decoded strings are written to a caller
@@ -28,6 +30,7 @@
 #define NGX_HTTP_RTDASH_ID_MAX        64
 #define NGX_HTTP_RTDASH_DEPTH_MAX     32
 #define NGX_HTTP_RTDASH_TS_AHEAD      60
+#define NGX_HTTP_RTDASH_NOTICE_MAX    256
 
 
 typedef struct {
@@ -50,6 +53,11 @@ typedef struct {
     double                ts;         /* epoch seconds; now when absent */
     size_t                gauge_first; /* index into the gauges array */
     size_t                ngauges;
+    const unsigned char  *notice;     /* 1..256 bytes UTF-8, or NULL */
+    size_t                notice_len;
+    unsigned              level:2;    /* 0 info, 1 warn, 2 crit */
+    unsigned              has_level:1;
+    unsigned              is_notice:1;
     unsigned              has_value:1;
     unsigned              flag:1;
     unsigned              has_ts:1;
@@ -73,8 +81,9 @@ typedef struct {
     size_t                        max_gauges_per_event;
 
     /* output */
-    size_t                        nevents;
+    size_t                        nevents;     /* notices among them */
     size_t                        ngauges;
+    size_t                        nnotices;
 
     /* on error: static message, 1-based line, 0-based byte offset */
     const char                   *error;

@@ -105,6 +105,7 @@ static void ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o,
 static void ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v,
     int digits);
 static void ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm);
+static void ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t, ngx_uint_t flagged);
 static void ngx_http_rtdash_prom_totals(ngx_http_rtdash_prom_t *pm,
@@ -710,6 +711,82 @@ ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
         ngx_http_rtdash_prom_labels(pm, families[i].name, NULL);
         ngx_http_rtdash_out_lit(pm->o, "} ");
         ngx_http_rtdash_out_uint(pm->o, values[i]);
+        ngx_http_rtdash_out_lit(pm->o, "\n");
+    }
+
+    ngx_http_rtdash_prom_watch(pm);
+}
+
+
+/*
+ * Notices posted, alert transitions by the state entered, and the state
+ * of every (rule, tool) that is not inactive: 1 pending, 2 firing,
+ * 3 resolved
+ */
+
+static void
+ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm)
+{
+    ngx_uint_t                n, k;
+    const char               *s;
+    ngx_http_rtdash_acopy_t  *copy, *a;
+
+    ngx_http_rtdash_prom_family(pm, "rtdash_notices_total", "counter",
+                                "Notices posted.");
+    ngx_http_rtdash_prom_labels(pm, "rtdash_notices_total", NULL);
+    ngx_http_rtdash_out_lit(pm->o, "} ");
+    ngx_http_rtdash_out_uint(pm->o, pm->zi.notices);
+    ngx_http_rtdash_out_lit(pm->o, "\n");
+
+    if (pm->ctx->nrules == 0) {
+        return;
+    }
+
+    ngx_http_rtdash_prom_family(pm, "rtdash_alert_transitions_total",
+                                "counter",
+                                "Alert states entered (rtdash_alert), by "
+                                "state.");
+
+    for (k = NGX_HTTP_RTDASH_INACTIVE; k < NGX_HTTP_RTDASH_STATES; k++) {
+        s = ngx_http_rtdash_state_name(k);
+        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_transitions_total",
+                                    NULL);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "state", (u_char *) s,
+                                   ngx_strlen(s));
+        ngx_http_rtdash_out_lit(pm->o, "} ");
+        ngx_http_rtdash_out_uint(pm->o, pm->zi.entered[k]);
+        ngx_http_rtdash_out_lit(pm->o, "\n");
+    }
+
+    ngx_http_rtdash_prom_family(pm, "rtdash_alert_state", "gauge",
+                                "State of an alert rule for a tool: 1 "
+                                "pending, 2 firing, 3 resolved (inactive "
+                                "ones are not listed).");
+
+    if (ngx_http_rtdash_alerts_copy(pm->ctx, NULL, pm->o->pool, 1, &copy, &n)
+        != NGX_OK)
+    {
+        pm->o->failed = 1;
+        return;
+    }
+
+    for (k = 0; k < n; k++) {
+        a = &copy[k];
+
+        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_state", NULL);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "rule", a->rule->name.data,
+                                   a->rule->name.len);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "tool", a->tool, a->tool_len);
+        ngx_http_rtdash_out_lit(pm->o, ",");
+        ngx_http_rtdash_prom_label(pm->o, "severity", (u_char *)
+                                   ngx_http_rtdash_level_name(
+                                                         a->rule->severity),
+                                   4);
+        ngx_http_rtdash_out_lit(pm->o, "} ");
+        ngx_http_rtdash_out_uint(pm->o, a->state);
         ngx_http_rtdash_out_lit(pm->o, "\n");
     }
 }

@@ -135,6 +135,8 @@ static void ngx_http_rtdash_unreserve_locked(ngx_http_rtdash_batch_t *b,
     ngx_uint_t n);
 static void ngx_http_rtdash_undo_locked(ngx_http_rtdash_batch_t *b);
 static void ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b);
+static void ngx_http_rtdash_notices_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_record_t *rec);
 static void ngx_http_rtdash_slots_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_slots_t *sl, ngx_http_rtdash_node_t *node, time_t t,
     time_t now);
@@ -220,6 +222,7 @@ ngx_http_rtdash_record(ngx_http_rtdash_ctx_t *ctx,
     }
 
     ngx_http_rtdash_apply_locked(&b);
+    ngx_http_rtdash_notices_locked(ctx, rec);
 
     ngx_http_rtdash_unlock(ctx);
 
@@ -1043,6 +1046,27 @@ ngx_http_rtdash_apply_locked(ngx_http_rtdash_batch_t *b)
 
     ctx->sh->accepted += b->rec->nevents;
     ctx->sh->seq = seq;
+}
+
+
+/* the notices of the record, after its events (they took their seqs) */
+
+static void
+ngx_http_rtdash_notices_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_record_t *rec)
+{
+    ngx_uint_t                   i;
+    ngx_http_rtdash_event_in_t  *ev;
+
+    for (i = 0; i < rec->nnotices; i++) {
+        ev = &rec->notices[i];
+
+        ngx_http_rtdash_watch_notice_locked(ctx, (u_char *) ev->notice,
+                                            ev->notice_len, ev->level,
+                                            (u_char *) ev->tool,
+                                            ev->tool ? ev->tool_len : 0,
+                                            ev->ts);
+    }
 }
 
 

@@ -61,7 +61,7 @@ static void ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h);
 static void ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h,
-    ngx_uint_t window);
+    ngx_uint_t window, ngx_http_rtdash_out_t *watch);
 static ngx_int_t ngx_http_rtdash_history_forecast(ngx_http_request_t *r,
     ngx_http_rtdash_out_t *o, ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_history_t *h, ngx_uint_t steps);
@@ -148,7 +148,7 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
 {
     ngx_uint_t                   i, n, k, shown, matched;
-    ngx_http_rtdash_out_t        o;
+    ngx_http_rtdash_out_t        o, wo;
     ngx_http_rtdash_zinfo_t     *zi;
     ngx_http_rtdash_summary_t   *s, **order;
 
@@ -207,8 +207,14 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
                                         "text/csv; charset=utf-8");
     }
 
+    ngx_http_rtdash_out_init(&wo, r->pool, 4096);
+
+    if (ngx_http_rtdash_watch_stats(&wo, ctx, NULL, r->pool) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ngx_http_rtdash_out_lit(&o, "{");
-    ngx_http_rtdash_json_overview(&o, ctx, zi, order, shown, matched);
+    ngx_http_rtdash_json_overview(&o, ctx, zi, order, shown, matched, &wo);
     ngx_http_rtdash_out_lit(&o, "}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);
@@ -375,7 +381,7 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 {
     ngx_int_t                   rc;
     ngx_uint_t                  window, nev, forecast;
-    ngx_http_rtdash_out_t       o;
+    ngx_http_rtdash_out_t       o, wo;
     ngx_http_rtdash_history_t  *h;
 
     rc = ngx_http_rtdash_arg_uint(r, "window", 3600, ctx->retention,
@@ -429,7 +435,13 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
                                         "text/csv; charset=utf-8");
     }
 
-    ngx_http_rtdash_history_json(&o, ctx, h, window);
+    ngx_http_rtdash_out_init(&wo, r->pool, 4096);
+
+    if (ngx_http_rtdash_watch_stats(&wo, ctx, tool, r->pool) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_rtdash_history_json(&o, ctx, h, window, &wo);
 
     if (forecast
         && ngx_http_rtdash_history_forecast(r, &o, ctx, h, forecast)
@@ -685,7 +697,7 @@ ngx_http_rtdash_history_span(ngx_http_rtdash_ctx_t *ctx,
 static void
 ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h,
-    ngx_uint_t window)
+    ngx_uint_t window, ngx_http_rtdash_out_t *watch)
 {
     uint32_t                  *sec;
     ngx_uint_t                 i;
@@ -695,6 +707,7 @@ ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_num_g(o, ngx_http_rtdash_now(), 13);
     ngx_http_rtdash_out_lit(o, ",\"window\":");
     ngx_http_rtdash_out_uint(o, window);
+    ngx_http_rtdash_out_append(o, watch);
     ngx_http_rtdash_out_lit(o, ",\"types\":");
     ngx_http_rtdash_json_types(o, &h->zi);
     ngx_http_rtdash_out_lit(o, ",\"tool\":");

@@ -199,13 +199,16 @@ static void ngx_http_rtdash_sub_ws_ping(ngx_http_rtdash_sub_t *sub,
 static void ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_mode_e mode, uint64_t id);
 static void ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o);
+static void ngx_http_rtdash_sse_message(ngx_http_rtdash_out_t *o,
+    const char *event, uint64_t id, u_char *json, size_t len);
 
 
 /* SSE: "retry:" before a snapshot, "id:", "event:", one "data:" line */
 static const ngx_http_rtdash_framing_t  ngx_http_rtdash_sse_framing = {
     ngx_http_rtdash_sse_open,
     ngx_http_rtdash_sse_close,
-    NULL
+    NULL,
+    ngx_http_rtdash_sse_message
 };
 
 
@@ -1144,6 +1147,22 @@ ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
 static void
 ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o)
 {
+    ngx_http_rtdash_out_lit(o, "\n\n");
+}
+
+
+/* a watch item: an event of its own, its seq as the id */
+
+static void
+ngx_http_rtdash_sse_message(ngx_http_rtdash_out_t *o, const char *event,
+    uint64_t id, u_char *json, size_t len)
+{
+    ngx_http_rtdash_out_lit(o, "id: ");
+    ngx_http_rtdash_out_uint(o, id);
+    ngx_http_rtdash_out_lit(o, "\nevent: ");
+    ngx_http_rtdash_out_raw(o, (u_char *) event, ngx_strlen(event));
+    ngx_http_rtdash_out_lit(o, "\ndata: ");
+    ngx_http_rtdash_out_raw(o, json, len);
     ngx_http_rtdash_out_lit(o, "\n\n");
 }
 

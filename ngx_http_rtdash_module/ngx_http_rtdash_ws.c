@@ -28,6 +28,8 @@ static void ngx_http_rtdash_ws_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_mode_e mode, uint64_t id);
 static void ngx_http_rtdash_ws_close_json(ngx_http_rtdash_out_t *o);
 static void ngx_http_rtdash_ws_finish(ngx_http_rtdash_frame_t *frame);
+static void ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o,
+    const char *event, uint64_t id, u_char *json, size_t len);
 static u_char *ngx_http_rtdash_ws_head(u_char *p, ngx_uint_t opcode,
     size_t len);
 static ngx_int_t ngx_http_rtdash_ws_header_has(ngx_http_request_t *r,
@@ -53,7 +55,8 @@ static u_char *ngx_http_rtdash_ws_limit(ngx_http_rtdash_ws_cmd_t *cmd,
 const ngx_http_rtdash_framing_t  ngx_http_rtdash_ws_framing = {
     ngx_http_rtdash_ws_open,
     ngx_http_rtdash_ws_close_json,
-    ngx_http_rtdash_ws_finish
+    ngx_http_rtdash_ws_finish,
+    ngx_http_rtdash_ws_message_out
 };
 
 
@@ -245,6 +248,34 @@ ngx_http_rtdash_ws_open(ngx_http_rtdash_out_t *o,
 static void
 ngx_http_rtdash_ws_close_json(ngx_http_rtdash_out_t *o)
 {
+    ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+/* a watch item: a text message of its own, header and all */
+
+static void
+ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o, const char *event,
+    uint64_t id, u_char *json, size_t len)
+{
+    u_char  head[NGX_HTTP_RTDASH_WS_HEAD], num[NGX_INT64_LEN], *e, *ne;
+    size_t  elen, plen;
+
+    elen = ngx_strlen(event);
+    ne = ngx_sprintf(num, "%uL", id);
+
+    plen = sizeof("{\"event\":\"\",\"id\":,\"data\":}") - 1 + elen
+           + (ne - num) + len;
+
+    e = ngx_http_rtdash_ws_head(head, 0x1, plen);
+
+    ngx_http_rtdash_out_raw(o, head, e - head);
+    ngx_http_rtdash_out_lit(o, "{\"event\":\"");
+    ngx_http_rtdash_out_raw(o, (u_char *) event, elen);
+    ngx_http_rtdash_out_lit(o, "\",\"id\":");
+    ngx_http_rtdash_out_raw(o, num, ne - num);
+    ngx_http_rtdash_out_lit(o, ",\"data\":");
+    ngx_http_rtdash_out_raw(o, json, len);
     ngx_http_rtdash_out_lit(o, "}");
 }
 

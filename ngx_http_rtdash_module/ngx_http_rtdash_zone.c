@@ -73,6 +73,9 @@ ngx_http_rtdash_layout_key(ngx_http_rtdash_ctx_t *ctx)
     key = key * 1000003 + ctx->ngauges;
     key = key * 1000003 + ctx->layout.node_size;
     key = key * 1000003 + sizeof(ngx_http_rtdash_shctx_t);
+    key = key * 1000003 + ctx->wsizes.notices;
+    key = key * 1000003 + ctx->wsizes.states;
+    key = key * 1000003 + ngx_http_rtdash_watch_size(ctx);
 
     return key;
 }
@@ -164,7 +167,9 @@ ngx_http_rtdash_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ctx->sh->room = ctx->shpool->pfree * ngx_pagesize / per;
     ngx_http_rtdash_max_tools(ctx, shm_zone->shm.log);
 
-    if (ngx_http_rtdash_index_init_locked(ctx) != NGX_OK) {
+    if (ngx_http_rtdash_index_init_locked(ctx) != NGX_OK
+        || ngx_http_rtdash_watch_init(ctx) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -550,6 +555,12 @@ ngx_http_rtdash_zinfo_locked(ngx_http_rtdash_ctx_t *ctx,
     zi->used = ctx->size - zi->free;
     zi->tool_bytes = sh->ntools * ngx_http_rtdash_node_alloc_size(ctx)
                      + ngx_http_rtdash_pool_used(ctx);
+    zi->notices = sh->watch->notices;
+    zi->anomalies = sh->watch->anomalies;
+    zi->transitions = sh->watch->rings[NGX_HTTP_RTDASH_WATCH_ALERT].written;
+    ngx_memcpy(zi->entered, sh->watch->entered, sizeof(zi->entered));
+    zi->firing = sh->watch->firing;
+    zi->pending = sh->watch->pending;
     zi->ntypes = sh->ntypes;
     ngx_memcpy(zi->types, sh->types,
                sizeof(ngx_http_rtdash_type_t) * sh->ntypes);

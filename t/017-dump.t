@@ -105,23 +105,23 @@ __DATA__
     location = /ingest { rtdash_ingest rt; }
 --- request
 POST /ingest
-[{"tool":"D","type":"a","user":"x","value":5,"id":"i1"},{"tool":"E","type":"b","gauges":{"g":2}}]
+[{"tool":"D","type":"a","user":"x","value":5,"id":"i1"},{"tool":"E","type":"b","gauges":{"g":2}},{"notice":"kept <i>too</i>","level":"warn","tool":"D"}]
 --- error_code: 202
 --- response_body
-{"accepted":2}
+{"accepted":2,"notices":1}
 --- error_log eval
 qr{no dump "\Q$::Dump\E"}
 
 
 
-=== TEST 2: a new nginx restores everything from the dump
+=== TEST 2: a new nginx restores everything from the dump, notices too
 --- skip_eval: 3: $ENV{TEST_NGINX_USE_HUP}
 --- config
     location = /stats { rtdash_stats rt; }
 --- request
 GET /stats?tool=D&events=1
 --- error_code: 200
---- response_body_like: "tool":\{"name":"D",.*"seq":1,"totals":\{"a":1\},.*"value":\{"count":1,"min":5,"max":5,.*"events":\[\{"seq":1,"t":[0-9.]+,"type":"a","user":"x","flag":false,"value":5,"id":"i1"\}\]\}$
+--- response_body_like: "window":\d+,"alerts":\{"states":\[\],"transitions":\[\]\},"notices":\[\{"seq":3,"t":[0-9.]+,"tool":"D","notice":"kept \\u003ci\\u003etoo\\u003c/i\\u003e","level":"warn"\}\],"anomalies":\[\],"types".*"tool":\{"name":"D",.*"seq":1,"totals":\{"a":1\},.*"value":\{"count":1,"min":5,"max":5,.*"events":\[\{"seq":1,"t":[0-9.]+,"type":"a","user":"x","flag":false,"value":5,"id":"i1"\}\]\}$
 --- error_log eval
 qr{restored 2 tools from "\Q$::Dump\E"}
 

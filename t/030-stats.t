@@ -54,7 +54,7 @@ __DATA__
 [202, 200]
 --- response_body_like eval
 ['^\{"accepted":7\}$',
- '^\{"now":[0-9.]+,"window":120,"types":\["borrow"\],"tool":\{"name":"M",.*"minutes":\[(\{"t":\d+,[^\]]*\},)?\{"t":\d+,"counts":\{"borrow":7\},"flagged":\{\},"users":7,.*"seconds":\[(\{"t":\d+,"counts":\{[^}]*\},"flagged":\{[^}]*\}\},?){120}\],"events":\[\{"seq":7,"t":[0-9.]+,"type":"borrow","user":"u7","flag":false,"value":null,"id":"b-7"\},\{"seq":6,[^}]*"id":"b-6"\},\{"seq":5,[^}]*"id":"b-5"\}\]\}$']
+ '^\{"now":[0-9.]+,"window":120,"alerts":\{"states":\[\],"transitions":\[\]\},"notices":\[\],"anomalies":\[\],"types":\["borrow"\],"tool":\{"name":"M",.*"minutes":\[(\{"t":\d+,[^\]]*\},)?\{"t":\d+,"counts":\{"borrow":7\},"flagged":\{\},"users":7,.*"seconds":\[(\{"t":\d+,"counts":\{[^}]*\},"flagged":\{[^}]*\}\},?){120}\],"events":\[\{"seq":7,"t":[0-9.]+,"type":"borrow","user":"u7","flag":false,"value":null,"id":"b-7"\},\{"seq":6,[^}]*"id":"b-6"\},\{"seq":5,[^}]*"id":"b-5"\}\]\}$']
 
 
 

@@ -42,7 +42,7 @@ __DATA__
 ["", "Content-Type: text/event-stream\nCache-Control: no-cache\nX-Accel-Buffering: no"]
 --- response_body_like eval
 ['^\{"accepted":1\}$',
- '^retry: 2000\nid: 1\nevent: snapshot\ndata: \{"seq":1,"now":[0-9.]+,"zone":\{"name":"snap",[^}]*\},"matched":1,"types":\["borrow"\],"tools":\[\{"name":"A",[^\n]*"tool":\[\],"window":60,"span":\{"from":\d+,"to":\d+,"users":1,"value":\{"count":0,[^}]*\}\},"minutes":\[\{"t":\d+,"counts":\{"borrow":1\},[^\n]*"events":\[\{"seq":1,"tool":"A","t":[0-9.]+,"type":"borrow","user":"al","flag":false,"value":null,"id":null\}\]\}\n\n$']
+ '^retry: 2000\nid: 1\nevent: snapshot\ndata: \{"seq":1,"now":[0-9.]+,"zone":\{"name":"snap",[^}]*\},"matched":1,"types":\["borrow"\],"tools":\[\{"name":"A",[^\n]*"tool":\[\],"window":60,"span":\{"from":\d+,"to":\d+,"users":1,"value":\{"count":0,[^}]*\}\},"alerts":\[\],"notices":\[\],"minutes":\[\{"t":\d+,"counts":\{"borrow":1\},[^\n]*"events":\[\{"seq":1,"tool":"A","t":[0-9.]+,"type":"borrow","user":"al","flag":false,"value":null,"id":null\}\]\}\n\n$']
 --- no_error_log
 [error]
 [alert]

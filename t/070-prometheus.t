@@ -61,6 +61,9 @@ rtdash_zone_tools_evicted_total\{zone="rt"\} 0
 # HELP rtdash_zone_start_time_seconds When the zone's data started, in epoch seconds\.
 # TYPE rtdash_zone_start_time_seconds gauge
 rtdash_zone_start_time_seconds\{zone="rt"\} \d{10}
+# HELP rtdash_notices_total Notices posted\.
+# TYPE rtdash_notices_total counter
+rtdash_notices_total\{zone="rt"\} 0
 # HELP rtdash_events_total Events recorded, by tool and type\.
 # TYPE rtdash_events_total counter
 # HELP rtdash_events_flagged_total Events recorded with flag true, by tool and type\.
@@ -359,6 +362,7 @@ rtdash_zone_requests_rejected_total 1
 rtdash_zone_requests_refused_total 1
 rtdash_zone_tools_evicted_total 1
 rtdash_zone_start_time_seconds 1
+rtdash_notices_total 1
 rtdash_events_total 600
 rtdash_events_flagged_total 600
 rtdash_tool_level 60

@@ -194,7 +194,7 @@ evicted
 [202, 202, 202, 202, 202, 200, 404, 200, 200]
 --- response_body_like eval
 [('^\{"accepted":1\}$') x 5,
- '"tools":3,"max_tools":3,.*"accepted":5,"rejected":0,"refused":0,"evicted":1,"started":\d+\},.*"tools":\[\{"name":"A",[^\]]*"totals":\{"a":2\},.*\{"name":"D",[^\]]*"totals":\{"b":1\},[^\]]*"gauges":\{\},.*\{"name":"C",[^\]]*"totals":\{"a":1\},[^\]]*\]\}$',
+ '"tools":3,"max_tools":3,.*"accepted":5,"rejected":0,"refused":0,"evicted":1,"started":\d+,"notices":0,[^}]*\},.*"tools":\[\{"name":"A",[^\]]*"totals":\{"a":2\},.*\{"name":"D",[^\]]*"totals":\{"b":1\},[^\]]*"gauges":\{\},.*\{"name":"C",[^\]]*"totals":\{"a":1\},[^\]]*\]\}$',
  '^\{"error":"unknown tool \\\\"B\\\\""\}$',
  '"tool":\{"name":"D",[^\]]*"totals":\{"b":1\},"flagged":\{\},"rate_per_min":\{"b":1\},"gauges":\{\},.*"events":\[\{"seq":5,"t":[0-9.]+,"type":"b","user":null,"flag":false,"value":null,"id":null\}\]\}$',
  '\nrtdash_zone_requests_refused_total\{zone="rt"\} 0\n# HELP rtdash_zone_tools_evicted_total Tools evicted to make room for new ones \(evict=lru\)\.\n# TYPE rtdash_zone_tools_evicted_total counter\nrtdash_zone_tools_evicted_total\{zone="rt"\} 1\n(?!.*tool="B")']

@@ -1,0 +1,938 @@
+
+/*
+ * rtdash: the evaluation of the alert rules (rtdash_alert).
+ *
+ * Every worker arms a timer of one second per zone that has rules; the
+ * worker that holds the zone's lease (ngx_http_rtdash_watch_lease)
+ * evaluates, the others only look whether the lease ran out.  The
+ * evaluator walks the tools one lock at a time, computes each matching
+ * rule's metric from the buckets already in the zone (nothing is done on
+ * the ingest path), and moves the (rule, tool) state: inactive, pending,
+ * firing, resolved.  Every change is a transition in the zone's ring, with
+ * the zone's next seq, so streams send it and a resume finds it.
+ */
+
+
+#include "ngx_http_rtdash_module.h"
+
+#include <math.h>
+
+
+#define NGX_HTTP_RTDASH_EVAL_INTERVAL  1000
+
+
+/* a rule resolved for one evaluation: its type's index in the zone */
+typedef struct {
+    ngx_http_rtdash_rule_t     *rule;
+    ngx_int_t                   type;         /* -1: every type or none */
+    ngx_uint_t                  known;        /* the type is in the zone */
+} ngx_http_rtdash_erule_t;
+
+
+/* a worker's evaluator of a zone */
+/* a tool's last minute scored for anomalies by this worker */
+typedef struct {
+    uint64_t                    born;
+    time_t                      minute;
+} ngx_http_rtdash_scored_t;
+
+
+typedef struct {
+    ngx_http_rtdash_ctx_t      *ctx;
+    ngx_event_t                 timer;
+    ngx_http_rtdash_minute_t   *minute;       /* a minute read, min_size */
+    ngx_http_rtdash_scored_t   *scored;       /* [nslots], anomalies */
+} ngx_http_rtdash_eval_t;
+
+
+
+
+static void ngx_http_rtdash_eval_timer(ngx_event_t *ev);
+static void ngx_http_rtdash_eval_zone(ngx_http_rtdash_eval_t *ev,
+    double now);
+static void ngx_http_rtdash_eval_tool_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_uint_t n, ngx_http_rtdash_node_t *node,
+    double now);
+static ngx_uint_t ngx_http_rtdash_rule_applies(ngx_http_rtdash_rule_t *rule,
+    ngx_http_rtdash_node_t *node);
+static double ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now);
+static void ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
+    ngx_uint_t window, uint64_t *count, uint64_t *flagged, uint64_t *all);
+static double ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_metric_e metric,
+    time_t now, ngx_uint_t window);
+static double ngx_http_rtdash_gauge_value(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_str_t *name);
+static ngx_uint_t ngx_http_rtdash_compare(ngx_http_rtdash_op_e op, double v,
+    double threshold);
+static void ngx_http_rtdash_transition_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_rule_t *rule, ngx_http_rtdash_node_t *node,
+    ngx_http_rtdash_astate_t *st, ngx_uint_t state, double now);
+static void ngx_http_rtdash_states_sweep_locked(ngx_http_rtdash_ctx_t *ctx,
+    double now);
+static ngx_http_rtdash_rule_t *ngx_http_rtdash_rule_by_id(
+    ngx_http_rtdash_ctx_t *ctx, uint32_t id);
+
+
+/*
+ * At postconfiguration, after the rules were checked: each zone gets the
+ * list of its own rules
+ */
+
+ngx_int_t
+ngx_http_rtdash_eval_init(ngx_conf_t *cf)
+{
+    ngx_uint_t                       i, j, n;
+    ngx_http_rtdash_ctx_t          **ctxp, *ctx;
+    ngx_http_rtdash_rule_t          *rules;
+    ngx_http_rtdash_main_conf_t     *rmcf;
+    ngx_http_rtdash_anomaly_conf_t  *an;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_rtdash_module);
+
+    ctxp = rmcf->zones.elts;
+    rules = rmcf->rules.elts;
+    an = rmcf->anomalies.elts;
+
+    for (i = 0; i < rmcf->zones.nelts; i++) {
+        ctx = ctxp[i];
+        n = 0;
+        ctx->anomaly = NULL;
+
+        for (j = 0; j < rmcf->anomalies.nelts; j++) {
+            if (an[j].zone->data == ctx) {
+                ctx->anomaly = &an[j];
+            }
+        }
+
+        for (j = 0; j < rmcf->rules.nelts; j++) {
+            if (rules[j].zone->data == ctx) {
+                n++;
+            }
+        }
+
+        ctx->nrules = 0;
+        ctx->rules = NULL;
+
+        if (n == 0) {
+            continue;
+        }
+
+        ctx->rules = ngx_palloc(cf->pool, n * sizeof(ngx_http_rtdash_rule_t *));
+        if (ctx->rules == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (j = 0; j < rmcf->rules.nelts; j++) {
+            if (rules[j].zone->data == ctx) {
+                ctx->rules[ctx->nrules++] = &rules[j];
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
+    ngx_http_rtdash_ctx_t *ctx)
+{
+    ngx_http_rtdash_eval_t  *ev;
+
+    if (ctx->nrules == 0 && ctx->anomaly == NULL) {
+        return NGX_OK;
+    }
+
+    ev = ngx_pcalloc(cycle->pool, sizeof(ngx_http_rtdash_eval_t));
+    if (ev == NULL) {
+        return NGX_ERROR;
+    }
+
+    ev->minute = ngx_palloc(cycle->pool, ctx->layout.min_size);
+    if (ev->minute == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->anomaly) {
+        ev->scored = ngx_pcalloc(cycle->pool,
+                         ctx->sh->nslots * sizeof(ngx_http_rtdash_scored_t));
+        if (ev->scored == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ev->ctx = ctx;
+    ev->timer.handler = ngx_http_rtdash_eval_timer;
+    ev->timer.data = ev;
+    ev->timer.log = cycle->log;
+    ev->timer.cancelable = 1;
+
+    ngx_add_timer(&ev->timer, 10 + ngx_random() % 100);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_rtdash_eval_timer(ngx_event_t *timer)
+{
+    ngx_http_rtdash_eval_t *ev = timer->data;
+
+    double  now;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        ngx_http_rtdash_watch_release(ev->ctx);
+        return;
+    }
+
+    now = ngx_http_rtdash_now();
+
+    if (ngx_http_rtdash_watch_lease(ev->ctx, now) == NGX_OK) {
+        ngx_http_rtdash_eval_zone(ev, now);
+    }
+
+    ngx_add_timer(timer, NGX_HTTP_RTDASH_EVAL_INTERVAL);
+}
+
+
+/* one evaluation: every tool, one lock each, then the states' sweep */
+
+static void
+ngx_http_rtdash_eval_zone(ngx_http_rtdash_eval_t *ev, double now)
+{
+    ngx_uint_t                i, k;
+    ngx_queue_t              *q;
+    ngx_http_rtdash_rule_t   *rule;
+    ngx_http_rtdash_node_t   *node;
+    ngx_http_rtdash_ctx_t    *ctx;
+    ngx_http_rtdash_erule_t   er[NGX_HTTP_RTDASH_RULES_MAX];
+    ngx_http_rtdash_shctx_t  *sh;
+
+    ctx = ev->ctx;
+    sh = ctx->sh;
+
+    ngx_http_rtdash_lock(ctx);
+
+    for (i = 0; i < ctx->nrules && i < NGX_HTTP_RTDASH_RULES_MAX; i++) {
+        rule = ctx->rules[i];
+        er[i].rule = rule;
+        er[i].type = -1;
+        er[i].known = 0;
+
+        if (rule->type.len == 0) {
+            continue;
+        }
+
+        for (k = 0; k < sh->ntypes; k++) {
+            if (sh->types[k].len == rule->type.len
+                && ngx_memcmp(sh->types[k].name, rule->type.data,
+                              rule->type.len)
+                   == 0)
+            {
+                er[i].type = k;
+                er[i].known = 1;
+                break;
+            }
+        }
+    }
+
+    q = ngx_queue_head(&sh->tools);
+
+    ngx_http_rtdash_unlock(ctx);
+
+    for ( ;; ) {
+        ngx_http_rtdash_lock(ctx);
+
+        if (q == ngx_queue_sentinel(&sh->tools)) {
+            break;
+        }
+
+        node = ngx_queue_data(q, ngx_http_rtdash_node_t, queue);
+        q = ngx_queue_next(q);
+
+        ngx_http_rtdash_eval_tool_locked(ev, er, i, node, now);
+
+        ngx_http_rtdash_unlock(ctx);
+    }
+
+    ngx_http_rtdash_states_sweep_locked(ctx, now);
+    sh->watch->evaluations++;
+    sh->watch->eval_last = now;
+
+    ngx_http_rtdash_unlock(ctx);
+}
+
+
+static void
+ngx_http_rtdash_eval_tool_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_uint_t n, ngx_http_rtdash_node_t *node,
+    double now)
+{
+    double                     v;
+    ngx_uint_t                 i, holds;
+    ngx_http_rtdash_ctx_t     *ctx;
+    ngx_http_rtdash_rule_t    *rule;
+    ngx_http_rtdash_scored_t  *sc;
+    ngx_http_rtdash_astate_t  *st;
+
+    ctx = ev->ctx;
+
+    if (ctx->anomaly && node->slot < ctx->sh->nslots) {
+        sc = &ev->scored[node->slot];
+
+        if (sc->born != node->born) {
+            sc->born = node->born;
+            sc->minute = 0;
+        }
+
+        ngx_http_rtdash_anomaly_tool_locked(ctx, node, ev->minute,
+                                            &sc->minute, now);
+    }
+
+    for (i = 0; i < n; i++) {
+        rule = er[i].rule;
+
+        if (!ngx_http_rtdash_rule_applies(rule, node)) {
+            continue;
+        }
+
+        v = ngx_http_rtdash_metric_locked(ev, &er[i], node, (time_t) now);
+
+        if (rule->metric == NGX_HTTP_RTDASH_M_ABSENT) {
+            holds = (v == 0);
+
+        } else {
+            holds = (v == v) && ngx_http_rtdash_compare(rule->op, v,
+                                                        rule->threshold);
+        }
+
+        st = ngx_http_rtdash_state_find_locked(ctx, rule->id, node);
+
+        if (st) {
+            st->value = v;
+        }
+
+        if (holds) {
+            if (st == NULL) {
+                st = ngx_http_rtdash_state_add_locked(ctx, rule->id, node);
+                if (st == NULL) {
+                    continue;
+                }
+
+                st->state = NGX_HTTP_RTDASH_INACTIVE;
+                st->value = v;
+            }
+
+            if (st->state == NGX_HTTP_RTDASH_INACTIVE
+                || st->state == NGX_HTTP_RTDASH_RESOLVED)
+            {
+                ngx_http_rtdash_transition_locked(ctx, rule, node, st,
+                                                  rule->hold
+                                                  ? NGX_HTTP_RTDASH_PENDING
+                                                  : NGX_HTTP_RTDASH_FIRING,
+                                                  now);
+
+            } else if (st->state == NGX_HTTP_RTDASH_PENDING
+                       && now - st->since >= (double) rule->hold)
+            {
+                ngx_http_rtdash_transition_locked(ctx, rule, node, st,
+                                                  NGX_HTTP_RTDASH_FIRING,
+                                                  now);
+            }
+
+            continue;
+        }
+
+        if (st == NULL) {
+            continue;
+        }
+
+        if (st->state == NGX_HTTP_RTDASH_PENDING) {
+            ngx_http_rtdash_transition_locked(ctx, rule, node, st,
+                                              NGX_HTTP_RTDASH_INACTIVE, now);
+            ngx_http_rtdash_state_remove_locked(ctx, st);
+
+        } else if (st->state == NGX_HTTP_RTDASH_FIRING) {
+            ngx_http_rtdash_transition_locked(ctx, rule, node, st,
+                                              NGX_HTTP_RTDASH_RESOLVED, now);
+        }
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_rtdash_rule_applies(ngx_http_rtdash_rule_t *rule,
+    ngx_http_rtdash_node_t *node)
+{
+    if (rule->prefix) {
+        return node->name_len >= rule->tool.len
+               && ngx_memcmp(node->name, rule->tool.data, rule->tool.len)
+                  == 0;
+    }
+
+    return node->name_len == rule->tool.len
+           && ngx_memcmp(node->name, rule->tool.data, rule->tool.len) == 0;
+}
+
+
+/* the rule's metric for the tool now; NaN: none (no events, no gauge) */
+
+static double
+ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now)
+{
+    double                   a, b;
+    uint64_t                 count, flagged, all;
+    ngx_http_rtdash_ctx_t   *ctx;
+    ngx_http_rtdash_rule_t  *rule;
+
+    ctx = ev->ctx;
+    rule = er->rule;
+
+    switch (rule->metric) {
+
+    case NGX_HTTP_RTDASH_M_RATE:
+    case NGX_HTTP_RTDASH_M_COUNT:
+    case NGX_HTTP_RTDASH_M_FLAGGED:
+    case NGX_HTTP_RTDASH_M_SHARE:
+    case NGX_HTTP_RTDASH_M_ABSENT:
+
+        if (rule->type.len && !er->known) {
+            /* a type the zone never saw: none of it */
+            count = 0;
+            flagged = 0;
+            all = 0;
+
+            if (rule->metric == NGX_HTTP_RTDASH_M_SHARE) {
+                ngx_http_rtdash_counts_locked(ctx, node, -1, now,
+                                              rule->window, &all, &flagged,
+                                              &all);
+            }
+
+        } else {
+            ngx_http_rtdash_counts_locked(ctx, node, er->type, now,
+                                          rule->window, &count, &flagged,
+                                          &all);
+        }
+
+        switch (rule->metric) {
+        case NGX_HTTP_RTDASH_M_RATE:
+            return (double) count * 60 / (double) rule->window;
+        case NGX_HTTP_RTDASH_M_COUNT:
+        case NGX_HTTP_RTDASH_M_ABSENT:
+            return (double) count;
+        case NGX_HTTP_RTDASH_M_FLAGGED:
+            return count ? (double) flagged / (double) count : NAN;
+        default:
+            return all ? (double) count / (double) all : NAN;
+        }
+
+    case NGX_HTTP_RTDASH_M_GAUGE:
+        return ngx_http_rtdash_gauge_value(ctx, node, &rule->gauge);
+
+    case NGX_HTTP_RTDASH_M_RATIO:
+        a = ngx_http_rtdash_gauge_value(ctx, node, &rule->gauge);
+        b = ngx_http_rtdash_gauge_value(ctx, node, &rule->gauge2);
+        return (b != 0 && a == a && b == b) ? a / b : NAN;
+
+    case NGX_HTTP_RTDASH_M_ANOMALY_RATE:
+        if (rule->type.len && !er->known) {
+            return 0;
+        }
+
+        return ngx_http_rtdash_anomaly_value_locked(ctx, node, er->type, 0,
+                                                    (double) now);
+
+    case NGX_HTTP_RTDASH_M_ANOMALY_P95:
+        return ngx_http_rtdash_anomaly_value_locked(ctx, node, -1, 1,
+                                                    (double) now);
+
+    default:
+        return ngx_http_rtdash_values_locked(ev, node, rule->metric, now,
+                                             rule->window);
+    }
+}
+
+
+/*
+ * Events of a type (or of every type: type -1) in the window: by the
+ * second up to 300 s, else by the minute, the current one and the
+ * window's whole minutes before it but one.  *all: of every type.
+ */
+
+static void
+ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
+    ngx_uint_t window, uint64_t *count, uint64_t *flagged, uint64_t *all)
+{
+    time_t                   t, from, step;
+    uint32_t                *sec, *cnt, *flg;
+    ngx_uint_t               k;
+    ngx_http_rtdash_mrec_t  *m;
+
+    *count = 0;
+    *flagged = 0;
+    *all = 0;
+
+    if (window <= NGX_HTTP_RTDASH_SECONDS) {
+        from = now - (time_t) window + 1;
+        step = 1;
+
+    } else {
+        from = now - now % 60 - (time_t) (window / 60 - 1) * 60;
+        step = 60;
+    }
+
+    for (t = from; t <= now; t += step) {
+
+        if (step == 1) {
+            sec = ngx_http_rtdash_second_slot(ctx, node, t);
+
+            if (sec == NULL || (time_t) sec[0] != t) {
+                continue;
+            }
+
+            cnt = ngx_http_rtdash_second_counts(sec);
+            flg = ngx_http_rtdash_second_flagged(ctx, sec);
+
+        } else {
+            m = ngx_http_rtdash_minute_slot(ctx, node, t);
+
+            if (m == NULL || m->t != (uint32_t) (t - t % 60)) {
+                continue;
+            }
+
+            cnt = ngx_http_rtdash_mrec_counts(m);
+            flg = ngx_http_rtdash_mrec_flagged(ctx, m);
+        }
+
+        for (k = 0; k < ctx->ntypes; k++) {
+            *all += cnt[k];
+        }
+
+        if (type >= 0) {
+            *count += cnt[type];
+            *flagged += flg[type];
+
+        } else {
+            for (k = 0; k < ctx->ntypes; k++) {
+                *flagged += flg[k];
+            }
+        }
+    }
+
+    if (type < 0) {
+        *count = *all;
+    }
+}
+
+
+/* users, avg, p50, p95, p99, max of the window's minutes */
+
+static double
+ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_node_t *node, ngx_http_rtdash_metric_e metric,
+    time_t now, ngx_uint_t window)
+{
+    double                     q, v, sum, max;
+    time_t                     t, from;
+    uint64_t                   count;
+    ngx_http_rtdash_minute_t  *one;
+    ngx_http_rtdash_vwide_t    wide;
+    ngx_http_rtdash_hwide_t    users;
+
+    one = ev->minute;
+
+    from = now - now % 60 - (time_t) (window / 60 - 1) * 60;
+    count = 0;
+    sum = 0;
+    max = -INFINITY;
+
+    if (metric == NGX_HTTP_RTDASH_M_USERS) {
+        ngx_http_rtdash_hwide_init(&users);
+
+    } else if (metric >= NGX_HTTP_RTDASH_M_P50
+               && metric <= NGX_HTTP_RTDASH_M_P99)
+    {
+        ngx_http_rtdash_vwide_init(&wide);
+    }
+
+    for (t = from; t <= now; t += 60) {
+        if (!ngx_http_rtdash_minute_read_locked(ev->ctx, node, t, one)) {
+            continue;
+        }
+
+        if (metric == NGX_HTTP_RTDASH_M_USERS) {
+            ngx_http_rtdash_hwide_add(&users, &one->users);
+            count++;
+            continue;
+        }
+
+        if (one->value.count == 0) {
+            continue;
+        }
+
+        count += one->value.count;
+        sum += one->value.sum;
+        max = ngx_max(max, one->value.max);
+
+        if (metric >= NGX_HTTP_RTDASH_M_P50
+            && metric <= NGX_HTTP_RTDASH_M_P99)
+        {
+            ngx_http_rtdash_vwide_add(&wide, &one->value);
+        }
+    }
+
+    switch (metric) {
+
+    case NGX_HTTP_RTDASH_M_USERS:
+        return (double) ngx_http_rtdash_hwide_estimate(&users);
+
+    case NGX_HTTP_RTDASH_M_AVG:
+        return count ? sum / (double) count : NAN;
+
+    case NGX_HTTP_RTDASH_M_MAX:
+        return count ? max : NAN;
+
+    default:
+        if (count == 0) {
+            return NAN;
+        }
+
+        q = (metric == NGX_HTTP_RTDASH_M_P50) ? 0.5
+            : (metric == NGX_HTTP_RTDASH_M_P95) ? 0.95 : 0.99;
+
+        ngx_http_rtdash_vwide_quantiles(&wide, &q, &v, 1);
+
+        return v;
+    }
+}
+
+
+static double
+ngx_http_rtdash_gauge_value(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, ngx_str_t *name)
+{
+    ngx_uint_t                i;
+    ngx_http_rtdash_gauge_t  *g;
+
+    g = ngx_http_rtdash_node_gauges(ctx, node);
+
+    for (i = 0; i < node->ngauges; i++) {
+        if (g[i].len == name->len
+            && ngx_memcmp(g[i].name, name->data, name->len) == 0)
+        {
+            return g[i].value;
+        }
+    }
+
+    return NAN;
+}
+
+
+static ngx_uint_t
+ngx_http_rtdash_compare(ngx_http_rtdash_op_e op, double v, double threshold)
+{
+    switch (op) {
+    case NGX_HTTP_RTDASH_GT:
+        return v > threshold;
+    case NGX_HTTP_RTDASH_GE:
+        return v >= threshold;
+    case NGX_HTTP_RTDASH_LT:
+        return v < threshold;
+    case NGX_HTTP_RTDASH_LE:
+        return v <= threshold;
+    case NGX_HTTP_RTDASH_EQ:
+        return v == threshold;
+    default:
+        return v != threshold;
+    }
+}
+
+
+/* a state moves: the transition goes to the ring with the zone's seq */
+
+static void
+ngx_http_rtdash_transition_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_rule_t *rule, ngx_http_rtdash_node_t *node,
+    ngx_http_rtdash_astate_t *st, ngx_uint_t state, double now)
+{
+    ngx_http_rtdash_witem_t  *it;
+
+    ctx->sh->watch->entered[state]++;
+
+    it = ngx_http_rtdash_watch_push_locked(ctx, NGX_HTTP_RTDASH_WATCH_ALERT,
+                                           now);
+    if (it) {
+        it->from = st->state;
+        it->state = (u_char) state;
+        it->level = (u_char) rule->severity;
+        it->metric = (u_char) rule->metric;
+        it->op = (u_char) rule->op;
+        it->threshold = rule->threshold;
+        it->value = st->value;
+        it->since = now;
+        it->window = (uint32_t) rule->window;
+        it->hold = (uint32_t) rule->hold;
+        it->type_len = (u_char) ngx_min(rule->type.len,
+                                        NGX_HTTP_RTDASH_TOKEN_MAX);
+        ngx_memcpy(it->type_name, rule->type.data, it->type_len);
+        ngx_http_rtdash_watch_text(ctx, it, rule->name.data, rule->name.len);
+        ngx_http_rtdash_watch_tool(it, node->name, node->name_len);
+    }
+
+    st->state = (u_char) state;
+    st->since = now;
+}
+
+
+/*
+ * After the walk: states of tools that are gone or of rules no longer in
+ * nginx.conf are dropped (a firing one of a gone tool says "inactive"),
+ * resolved ones forgotten after a while; the counts of firing and
+ * pending taken again
+ */
+
+static void
+ngx_http_rtdash_states_sweep_locked(ngx_http_rtdash_ctx_t *ctx, double now)
+{
+    uint32_t                   i;
+    ngx_uint_t                 again;
+    ngx_http_rtdash_rule_t    *rule;
+    ngx_http_rtdash_node_t    *node;
+    ngx_http_rtdash_watch_t   *w;
+    ngx_http_rtdash_astate_t  *st;
+
+    w = ctx->sh->watch;
+
+    do {
+        again = 0;
+
+        for (i = 0; i < w->nstates; i++) {
+            st = &w->states[i];
+
+            if (st->rule == 0) {
+                continue;
+            }
+
+            node = (st->slot < ctx->sh->nslots) ? ctx->sh->slots[st->slot]
+                                                 : NULL;
+            if (node && node->born != st->born) {
+                node = NULL;
+            }
+
+            if (st->rule & NGX_HTTP_RTDASH_ANOMALY_KEY) {
+
+                /* an anomaly of a minute before the last complete one */
+
+                if (node == NULL
+                    || st->since < now - fmod(now, 60) - 60)
+                {
+                    ngx_http_rtdash_state_remove_locked(ctx, st);
+                    again = 1;
+                }
+
+                continue;
+            }
+
+            rule = ngx_http_rtdash_rule_by_id(ctx, st->rule);
+
+            if (node == NULL || rule == NULL
+                || (st->state == NGX_HTTP_RTDASH_RESOLVED
+                    && now - st->since >= NGX_HTTP_RTDASH_RESOLVED_KEEP))
+            {
+                if (node && rule && st->state != NGX_HTTP_RTDASH_RESOLVED) {
+                    ngx_http_rtdash_transition_locked(ctx, rule, node, st,
+                                                      NGX_HTTP_RTDASH_INACTIVE,
+                                                      now);
+                }
+
+                /* the removal may move a later state into this slot */
+
+                ngx_http_rtdash_state_remove_locked(ctx, st);
+                again = 1;
+            }
+        }
+
+    } while (again);
+
+    w->firing = 0;
+    w->pending = 0;
+
+    for (i = 0; i < w->nstates; i++) {
+        st = &w->states[i];
+
+        if (st->rule == 0 || (st->rule & NGX_HTTP_RTDASH_ANOMALY_KEY)) {
+            continue;
+        }
+
+        if (st->state == NGX_HTTP_RTDASH_FIRING) {
+            w->firing++;
+
+        } else if (st->state == NGX_HTTP_RTDASH_PENDING) {
+            w->pending++;
+        }
+    }
+}
+
+
+static ngx_http_rtdash_rule_t *
+ngx_http_rtdash_rule_by_id(ngx_http_rtdash_ctx_t *ctx, uint32_t id)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ctx->nrules; i++) {
+        if (ctx->rules[i]->id == id) {
+            return ctx->rules[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A copy of the alert states for a reader: the firing ones (all 0) or
+ * every state not inactive, of the filter's tools (NULL: all)
+ */
+
+ngx_int_t
+ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_filter_t *f, ngx_pool_t *pool, ngx_uint_t all,
+    ngx_http_rtdash_acopy_t **out, ngx_uint_t *nout)
+{
+    uint32_t                   i;
+    ngx_uint_t                 n, j, wanted;
+    ngx_http_rtdash_node_t    *node;
+    ngx_http_rtdash_watch_t   *w;
+    ngx_http_rtdash_acopy_t   *copy, *a;
+    ngx_http_rtdash_astate_t  *st;
+
+    w = ctx->sh->watch;
+    n = 0;
+    copy = NULL;
+
+    *out = NULL;
+    *nout = 0;
+
+    if (ctx->nrules == 0 || w->used == 0) {
+        return NGX_OK;
+    }
+
+    copy = ngx_palloc(pool, ctx->wsizes.states
+                            * sizeof(ngx_http_rtdash_acopy_t));
+    if (copy == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtdash_lock(ctx);
+
+    for (i = 0; i < w->nstates && n < ctx->wsizes.states; i++) {
+        st = &w->states[i];
+
+        if (st->rule == 0 || (st->rule & NGX_HTTP_RTDASH_ANOMALY_KEY)
+            || (!all && st->state != NGX_HTTP_RTDASH_FIRING)
+            || st->slot >= ctx->sh->nslots)
+        {
+            continue;
+        }
+
+        node = ctx->sh->slots[st->slot];
+
+        if (node == NULL || node->born != st->born) {
+            continue;
+        }
+
+        wanted = (f == NULL || f->ntools == 0);
+
+        for (j = 0; !wanted && j < f->ntools; j++) {
+            wanted = (f->tools[j].len == node->name_len
+                      && ngx_memcmp(f->tools[j].data, node->name,
+                                    node->name_len)
+                         == 0);
+        }
+
+        a = &copy[n];
+        a->rule = ngx_http_rtdash_rule_by_id(ctx, st->rule);
+
+        if (!wanted || a->rule == NULL) {
+            continue;
+        }
+
+        a->state = st->state;
+        a->since = st->since;
+        a->value = st->value;
+        a->tool_len = node->name_len;
+        ngx_memcpy(a->tool, node->name, node->name_len);
+        n++;
+    }
+
+    ngx_http_rtdash_unlock(ctx);
+
+    *out = copy;
+    *nout = n;
+
+    return NGX_OK;
+}
+
+
+/* the same as a JSON array */
+
+ngx_int_t
+ngx_http_rtdash_alerts_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_filter_t *f,
+    ngx_pool_t *pool, ngx_uint_t all)
+{
+    ngx_uint_t                n, k;
+    const char               *s;
+    ngx_http_rtdash_acopy_t  *copy, *a;
+
+    if (ngx_http_rtdash_alerts_copy(ctx, f, pool, all, &copy, &n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_rtdash_out_lit(o, "[");
+
+    for (k = 0; k < n; k++) {
+        a = &copy[k];
+
+        if (k) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        ngx_http_rtdash_out_lit(o, "{\"rule\":");
+        ngx_http_rtdash_out_str(o, a->rule->name.data, a->rule->name.len);
+        ngx_http_rtdash_out_lit(o, ",\"tool\":");
+        ngx_http_rtdash_out_str(o, a->tool, a->tool_len);
+        s = ngx_http_rtdash_state_name(a->state);
+        ngx_http_rtdash_out_lit(o, ",\"state\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
+        ngx_http_rtdash_out_lit(o, "\",\"severity\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) ngx_http_rtdash_level_name(
+                                                      a->rule->severity), 4);
+        s = ngx_http_rtdash_metric_name(a->rule->metric);
+        ngx_http_rtdash_out_lit(o, "\",\"metric\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
+        ngx_http_rtdash_out_lit(o, "\",\"value\":");
+
+        if (a->value == a->value) {
+            ngx_http_rtdash_out_num_g(o, a->value, 6);
+
+        } else {
+            ngx_http_rtdash_out_lit(o, "null");
+        }
+
+        ngx_http_rtdash_out_lit(o, ",\"since\":");
+        ngx_http_rtdash_out_num(o, a->since);
+        ngx_http_rtdash_out_lit(o, ",\"t\":");
+        ngx_http_rtdash_out_num(o, a->since);
+        ngx_http_rtdash_out_lit(o, "}");
+    }
+
+    ngx_http_rtdash_out_lit(o, "]");
+
+    return NGX_OK;
+}
