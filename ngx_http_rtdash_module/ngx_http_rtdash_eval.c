@@ -20,13 +20,41 @@
 
 #define NGX_HTTP_RTDASH_EVAL_INTERVAL  1000
 
+/* users, avg, p50, p95, p99, max: kept per minute */
+#define ngx_http_rtdash_value_metric(m)                                      \
+    ((m) >= NGX_HTTP_RTDASH_M_USERS && (m) <= NGX_HTTP_RTDASH_M_MAX)
+
 
 /* a rule resolved for one evaluation: its type's index in the zone */
 typedef struct {
     ngx_http_rtdash_rule_t     *rule;
     ngx_int_t                   type;         /* -1: every type or none */
     ngx_uint_t                  known;        /* the type is in the zone */
+    ngx_int_t                   cached;       /* its column of the cache */
 } ngx_http_rtdash_erule_t;
+
+
+/*
+ * A value metric of a tool (users, avg, p50 ... max: kept per minute)
+ * changes only when the tool is written (its seq) or the minute turns:
+ * the last one computed, per tool and rule
+ */
+typedef struct {
+    uint64_t                    seq;
+    time_t                      minute;
+    double                      value;
+} ngx_http_rtdash_vcache_t;
+
+
+/* counts being summed over buckets, some of them taken away */
+typedef struct {
+    ngx_http_rtdash_ctx_t      *ctx;
+    ngx_int_t                   type;         /* -1: every type */
+    ngx_uint_t                  all_too;
+    int64_t                     count;
+    int64_t                     flagged;
+    int64_t                     all;
+} ngx_http_rtdash_sum_t;
 
 
 /* a worker's evaluator of a zone */
@@ -42,6 +70,8 @@ typedef struct {
     ngx_event_t                 timer;
     ngx_http_rtdash_minute_t   *minute;       /* a minute read, min_size */
     ngx_http_rtdash_scored_t   *scored;       /* [nslots], anomalies */
+    ngx_http_rtdash_vcache_t   *cache;        /* [nslots][ncached] */
+    ngx_uint_t                  ncached;      /* value rules */
 } ngx_http_rtdash_eval_t;
 
 
@@ -59,7 +89,12 @@ static double ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now);
 static void ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
-    ngx_uint_t window, uint64_t *count, uint64_t *flagged, uint64_t *all);
+    ngx_uint_t window, ngx_uint_t want_all, uint64_t *count,
+    uint64_t *flagged, uint64_t *all);
+static void ngx_http_rtdash_sum_seconds(ngx_http_rtdash_sum_t *sum,
+    ngx_http_rtdash_node_t *node, time_t from, time_t to, ngx_int_t sign);
+static void ngx_http_rtdash_sum_add(ngx_http_rtdash_sum_t *sum,
+    uint32_t *cnt, uint32_t *flg, ngx_int_t sign);
 static double ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_node_t *node, ngx_http_rtdash_metric_e metric,
     time_t now, ngx_uint_t window);
@@ -140,6 +175,7 @@ ngx_int_t
 ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_ctx_t *ctx)
 {
+    ngx_uint_t               i;
     ngx_http_rtdash_eval_t  *ev;
 
     if (ctx->nrules == 0 && ctx->anomaly == NULL) {
@@ -160,6 +196,20 @@ ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
         ev->scored = ngx_pcalloc(cycle->pool,
                          ctx->sh->nslots * sizeof(ngx_http_rtdash_scored_t));
         if (ev->scored == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    for (i = 0; i < ctx->nrules; i++) {
+        if (ngx_http_rtdash_value_metric(ctx->rules[i]->metric)) {
+            ev->ncached++;
+        }
+    }
+
+    if (ev->ncached) {
+        ev->cache = ngx_pcalloc(cycle->pool, ctx->sh->nslots * ev->ncached
+                                         * sizeof(ngx_http_rtdash_vcache_t));
+        if (ev->cache == NULL) {
             return NGX_ERROR;
         }
     }
@@ -203,7 +253,7 @@ ngx_http_rtdash_eval_timer(ngx_event_t *timer)
 static void
 ngx_http_rtdash_eval_zone(ngx_http_rtdash_eval_t *ev, double now)
 {
-    ngx_uint_t                i, k;
+    ngx_uint_t                i, k, c;
     ngx_queue_t              *q;
     ngx_http_rtdash_rule_t   *rule;
     ngx_http_rtdash_node_t   *node;
@@ -216,11 +266,13 @@ ngx_http_rtdash_eval_zone(ngx_http_rtdash_eval_t *ev, double now)
 
     ngx_http_rtdash_lock(ctx);
 
-    for (i = 0; i < ctx->nrules && i < NGX_HTTP_RTDASH_RULES_MAX; i++) {
+    for (i = 0, c = 0; i < ctx->nrules && i < NGX_HTTP_RTDASH_RULES_MAX; i++) {
         rule = ctx->rules[i];
         er[i].rule = rule;
         er[i].type = -1;
         er[i].known = 0;
+        er[i].cached = ngx_http_rtdash_value_metric(rule->metric)
+                       ? (ngx_int_t) c++ : -1;
 
         if (rule->type.len == 0) {
             continue;
@@ -367,6 +419,10 @@ static ngx_uint_t
 ngx_http_rtdash_rule_applies(ngx_http_rtdash_rule_t *rule,
     ngx_http_rtdash_node_t *node)
 {
+    if (rule->prefix && rule->tool.len == 0) {
+        return 1;
+    }
+
     if (rule->prefix) {
         return node->name_len >= rule->tool.len
                && ngx_memcmp(node->name, rule->tool.data, rule->tool.len)
@@ -384,10 +440,11 @@ static double
 ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now)
 {
-    double                   a, b;
-    uint64_t                 count, flagged, all;
-    ngx_http_rtdash_ctx_t   *ctx;
-    ngx_http_rtdash_rule_t  *rule;
+    double                     a, b;
+    uint64_t                   count, flagged, all;
+    ngx_http_rtdash_ctx_t     *ctx;
+    ngx_http_rtdash_rule_t    *rule;
+    ngx_http_rtdash_vcache_t  *vc;
 
     ctx = ev->ctx;
     rule = er->rule;
@@ -408,14 +465,16 @@ ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
 
             if (rule->metric == NGX_HTTP_RTDASH_M_SHARE) {
                 ngx_http_rtdash_counts_locked(ctx, node, -1, now,
-                                              rule->window, &all, &flagged,
-                                              &all);
+                                              rule->window, 1, &all,
+                                              &flagged, &all);
             }
 
         } else {
             ngx_http_rtdash_counts_locked(ctx, node, er->type, now,
-                                          rule->window, &count, &flagged,
-                                          &all);
+                                          rule->window,
+                                          rule->metric
+                                          == NGX_HTTP_RTDASH_M_SHARE,
+                                          &count, &flagged, &all);
         }
 
         switch (rule->metric) {
@@ -451,81 +510,163 @@ ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
                                                     (double) now);
 
     default:
-        return ngx_http_rtdash_values_locked(ev, node, rule->metric, now,
-                                             rule->window);
+        if (er->cached < 0 || node->slot >= ctx->sh->nslots) {
+            return ngx_http_rtdash_values_locked(ev, node, rule->metric, now,
+                                                 rule->window);
+        }
+
+        vc = &ev->cache[node->slot * ev->ncached + er->cached];
+
+        if (vc->seq != node->seq || vc->minute != now - now % 60) {
+            vc->seq = node->seq;
+            vc->minute = now - now % 60;
+            vc->value = ngx_http_rtdash_values_locked(ev, node, rule->metric,
+                                                      now, rule->window);
+        }
+
+        return vc->value;
     }
 }
 
 
 /*
- * Events of a type (or of every type: type -1) in the window: by the
- * second up to 300 s, else by the minute, the current one and the
- * window's whole minutes before it but one.  *all: of every type.
+ * The tool's last write is older than the window: an event's "ts" is at
+ * most NGX_HTTP_RTDASH_TS_AHEAD seconds after the time it was written
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_rtdash_quiet(ngx_http_rtdash_node_t *node, time_t now,
+    ngx_uint_t window)
+{
+    return node->updated + NGX_HTTP_RTDASH_TS_AHEAD + 1
+           < (double) now - (double) window;
+}
+
+
+/*
+ * Events of a type (or of every type: type -1) in the window: up to
+ * 300 s the last "window" seconds, else the current minute and the
+ * window's whole minutes before it but one.  *all: of every type (with
+ * a type, only if want_all).
  */
 
 static void
 ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
-    ngx_uint_t window, uint64_t *count, uint64_t *flagged, uint64_t *all)
+    ngx_uint_t window, ngx_uint_t want_all, uint64_t *count,
+    uint64_t *flagged, uint64_t *all)
 {
-    time_t                   t, from, step;
-    uint32_t                *sec, *cnt, *flg;
-    ngx_uint_t               k;
+    time_t                   t, from, m0, end;
+    ngx_http_rtdash_sum_t    sum;
     ngx_http_rtdash_mrec_t  *m;
 
     *count = 0;
     *flagged = 0;
     *all = 0;
 
+    /* nothing written since before the window: none of it in the window */
+
+    if (ngx_http_rtdash_quiet(node, now, window)) {
+        return;
+    }
+
     if (window <= NGX_HTTP_RTDASH_SECONDS) {
         from = now - (time_t) window + 1;
-        step = 1;
 
     } else {
         from = now - now % 60 - (time_t) (window / 60 - 1) * 60;
-        step = 60;
     }
 
-    for (t = from; t <= now; t += step) {
+    sum.ctx = ctx;
+    sum.type = type;
+    sum.all_too = (type < 0 || want_all);
+    sum.count = 0;
+    sum.flagged = 0;
+    sum.all = 0;
 
-        if (step == 1) {
-            sec = ngx_http_rtdash_second_slot(ctx, node, t);
+    /*
+     * The seconds up to the first whole minute, or, when they are most of
+     * their minute, that minute less its seconds before the window; then
+     * whole minutes: the same counts from far fewer buckets
+     */
 
-            if (sec == NULL || (time_t) sec[0] != t) {
-                continue;
-            }
+    t = from;
 
-            cnt = ngx_http_rtdash_second_counts(sec);
-            flg = ngx_http_rtdash_second_flagged(ctx, sec);
+    if (from % 60) {
+        m0 = from - from % 60;
+        end = ngx_min(m0 + 59, now);
+        m = ngx_http_rtdash_minute_slot(ctx, node, m0);
 
-        } else {
-            m = ngx_http_rtdash_minute_slot(ctx, node, t);
-
-            if (m == NULL || m->t != (uint32_t) (t - t % 60)) {
-                continue;
-            }
-
-            cnt = ngx_http_rtdash_mrec_counts(m);
-            flg = ngx_http_rtdash_mrec_flagged(ctx, m);
-        }
-
-        for (k = 0; k < ctx->ntypes; k++) {
-            *all += cnt[k];
-        }
-
-        if (type >= 0) {
-            *count += cnt[type];
-            *flagged += flg[type];
+        if (from % 60 < 30 && m && m->t == (uint32_t) m0) {
+            ngx_http_rtdash_sum_add(&sum, ngx_http_rtdash_mrec_counts(m),
+                                    ngx_http_rtdash_mrec_flagged(ctx, m), 1);
+            ngx_http_rtdash_sum_seconds(&sum, node, m0, from - 1, -1);
 
         } else {
-            for (k = 0; k < ctx->ntypes; k++) {
-                *flagged += flg[k];
-            }
+            ngx_http_rtdash_sum_seconds(&sum, node, from, end, 1);
+        }
+
+        t = m0 + 60;
+    }
+
+    for ( /* void */ ; t <= now; t += 60) {
+        m = ngx_http_rtdash_minute_slot(ctx, node, t);
+
+        if (m && m->t == (uint32_t) t) {
+            ngx_http_rtdash_sum_add(&sum, ngx_http_rtdash_mrec_counts(m),
+                                    ngx_http_rtdash_mrec_flagged(ctx, m), 1);
         }
     }
+
+    *count = (uint64_t) ngx_max(sum.count, 0);
+    *flagged = (uint64_t) ngx_max(sum.flagged, 0);
+    *all = (uint64_t) ngx_max(sum.all, 0);
 
     if (type < 0) {
         *count = *all;
+    }
+}
+
+
+static void
+ngx_http_rtdash_sum_seconds(ngx_http_rtdash_sum_t *sum,
+    ngx_http_rtdash_node_t *node, time_t from, time_t to, ngx_int_t sign)
+{
+    time_t     t;
+    uint32_t  *sec;
+
+    for (t = from; t <= to; t++) {
+        sec = ngx_http_rtdash_second_slot(sum->ctx, node, t);
+
+        if (sec && (time_t) sec[0] == t) {
+            ngx_http_rtdash_sum_add(sum, ngx_http_rtdash_second_counts(sec),
+                               ngx_http_rtdash_second_flagged(sum->ctx, sec),
+                               sign);
+        }
+    }
+}
+
+
+static void
+ngx_http_rtdash_sum_add(ngx_http_rtdash_sum_t *sum, uint32_t *cnt,
+    uint32_t *flg, ngx_int_t sign)
+{
+    ngx_uint_t  k;
+
+    if (sum->type >= 0) {
+        sum->count += sign * (int64_t) cnt[sum->type];
+        sum->flagged += sign * (int64_t) flg[sum->type];
+
+    } else {
+        for (k = 0; k < sum->ctx->ntypes; k++) {
+            sum->flagged += sign * (int64_t) flg[k];
+        }
+    }
+
+    if (sum->all_too) {
+        for (k = 0; k < sum->ctx->ntypes; k++) {
+            sum->all += sign * (int64_t) cnt[k];
+        }
     }
 }
 
@@ -540,24 +681,27 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     double                     q, v, sum, max;
     time_t                     t, from;
     uint64_t                   count;
+    ngx_uint_t                 minutes;
     ngx_http_rtdash_minute_t  *one;
+    ngx_http_rtdash_vstat_t    first;
     ngx_http_rtdash_vwide_t    wide;
     ngx_http_rtdash_hwide_t    users;
 
     one = ev->minute;
+
+    if (ngx_http_rtdash_quiet(node, now, window + 60)) {
+        return (metric == NGX_HTTP_RTDASH_M_USERS) ? 0 : NAN;
+    }
 
     from = now - now % 60 - (time_t) (window / 60 - 1) * 60;
     count = 0;
     sum = 0;
     max = -INFINITY;
 
+    minutes = 0;
+
     if (metric == NGX_HTTP_RTDASH_M_USERS) {
         ngx_http_rtdash_hwide_init(&users);
-
-    } else if (metric >= NGX_HTTP_RTDASH_M_P50
-               && metric <= NGX_HTTP_RTDASH_M_P99)
-    {
-        ngx_http_rtdash_vwide_init(&wide);
     }
 
     for (t = from; t <= now; t += 60) {
@@ -579,11 +723,23 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
         sum += one->value.sum;
         max = ngx_max(max, one->value.max);
 
-        if (metric >= NGX_HTTP_RTDASH_M_P50
-            && metric <= NGX_HTTP_RTDASH_M_P99)
-        {
-            ngx_http_rtdash_vwide_add(&wide, &one->value);
+        if (metric < NGX_HTTP_RTDASH_M_P50 || metric > NGX_HTTP_RTDASH_M_P99) {
+            continue;
         }
+
+        /* one minute of values is read as it is, more are merged wide */
+
+        if (minutes++ == 0) {
+            first = one->value;
+            continue;
+        }
+
+        if (minutes == 2) {
+            ngx_http_rtdash_vwide_init(&wide);
+            ngx_http_rtdash_vwide_add(&wide, &first);
+        }
+
+        ngx_http_rtdash_vwide_add(&wide, &one->value);
     }
 
     switch (metric) {
@@ -605,7 +761,12 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
         q = (metric == NGX_HTTP_RTDASH_M_P50) ? 0.5
             : (metric == NGX_HTTP_RTDASH_M_P95) ? 0.95 : 0.99;
 
-        ngx_http_rtdash_vwide_quantiles(&wide, &q, &v, 1);
+        if (minutes == 1) {
+            ngx_http_rtdash_vstat_quantiles(&first, &q, &v, 1);
+
+        } else {
+            ngx_http_rtdash_vwide_quantiles(&wide, &q, &v, 1);
+        }
 
         return v;
     }
@@ -690,8 +851,9 @@ ngx_http_rtdash_transition_locked(ngx_http_rtdash_ctx_t *ctx,
 
 
 /*
- * After the walk: states of tools that are gone or of rules no longer in
- * nginx.conf are dropped (a firing one of a gone tool says "inactive"),
+ * After the walk: states of tools that are gone (evicted) and of rules no
+ * longer in nginx.conf are dropped, those of rules that no longer cover
+ * the tool too, with a transition to "inactive" (a reload narrowed tool=),
  * resolved ones forgotten after a while; the counts of firing and
  * pending taken again
  */
@@ -700,7 +862,7 @@ static void
 ngx_http_rtdash_states_sweep_locked(ngx_http_rtdash_ctx_t *ctx, double now)
 {
     uint32_t                   i;
-    ngx_uint_t                 again;
+    ngx_uint_t                 again, narrowed;
     ngx_http_rtdash_rule_t    *rule;
     ngx_http_rtdash_node_t    *node;
     ngx_http_rtdash_watch_t   *w;
@@ -740,11 +902,16 @@ ngx_http_rtdash_states_sweep_locked(ngx_http_rtdash_ctx_t *ctx, double now)
 
             rule = ngx_http_rtdash_rule_by_id(ctx, st->rule);
 
-            if (node == NULL || rule == NULL
+            /* a reload may have narrowed the rule's tool= */
+
+            narrowed = (rule && node
+                        && !ngx_http_rtdash_rule_applies(rule, node));
+
+            if (node == NULL || rule == NULL || narrowed
                 || (st->state == NGX_HTTP_RTDASH_RESOLVED
                     && now - st->since >= NGX_HTTP_RTDASH_RESOLVED_KEEP))
             {
-                if (node && rule && st->state != NGX_HTTP_RTDASH_RESOLVED) {
+                if (narrowed && st->state != NGX_HTTP_RTDASH_RESOLVED) {
                     ngx_http_rtdash_transition_locked(ctx, rule, node, st,
                                                       NGX_HTTP_RTDASH_INACTIVE,
                                                       now);

@@ -152,26 +152,13 @@ ngx_http_rtdash_frame_join(ngx_log_t *log, ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_t *frame)
 {
     u_char       *p, *data;
-    ngx_pool_t   *pool;
     ngx_chain_t  *cl;
 
     if (frame == NULL) {
-        pool = ngx_create_pool(NGX_MIN_POOL_SIZE, log);
-        if (pool == NULL) {
-            return NULL;
-        }
-
-        frame = ngx_palloc(pool, sizeof(ngx_http_rtdash_frame_t));
+        frame = ngx_http_rtdash_frame_text(log, "", 0);
         if (frame == NULL) {
-            ngx_destroy_pool(pool);
             return NULL;
         }
-
-        frame->pool = pool;
-        frame->data = NULL;
-        frame->len = 0;
-        frame->refs = 1;
-        frame->next = NULL;
     }
 
     data = ngx_pnalloc(frame->pool, o->size + frame->len);

@@ -24,6 +24,16 @@ static const char  *ngx_http_rtdash_kind_names[] = {
     "notice", "alert", "anomaly"
 };
 
+/* what stats shows after the states, in this order */
+static const ngx_uint_t  ngx_http_rtdash_stats_rings[] = {
+    NGX_HTTP_RTDASH_WATCH_ALERT, NGX_HTTP_RTDASH_WATCH_NOTICE,
+    NGX_HTTP_RTDASH_WATCH_ANOMALY
+};
+
+static const char  *ngx_http_rtdash_stats_keys[] = {
+    ",\"transitions\":", "},\"notices\":", ",\"anomalies\":"
+};
+
 
 static void ngx_http_rtdash_witem_notice(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_witem_t *it);
@@ -384,6 +394,7 @@ ngx_int_t
 ngx_http_rtdash_watch_stats(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_pool_t *pool)
 {
+    ngx_uint_t                k, i;
     ngx_http_rtdash_filter_t  f, *fp;
     ngx_http_rtdash_witems_t  w;
 
@@ -398,42 +409,25 @@ ngx_http_rtdash_watch_stats(ngx_http_rtdash_out_t *o,
 
     ngx_http_rtdash_out_lit(o, ",\"alerts\":{\"states\":");
 
-    if (ngx_http_rtdash_alerts_json(o, ctx, fp, pool, 1) != NGX_OK
-        || ngx_http_rtdash_watch_copy(ctx, NGX_HTTP_RTDASH_WATCH_ALERT, 0,
-                                      ctx->sh->watch->rings[
-                                          NGX_HTTP_RTDASH_WATCH_ALERT].size,
-                                      pool, &w)
-           != NGX_OK)
-    {
+    if (ngx_http_rtdash_alerts_json(o, ctx, fp, pool, 1) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    ngx_http_rtdash_out_lit(o, ",\"transitions\":");
-    ngx_http_rtdash_witems_json(o, &w, fp);
+    for (k = 0; k < NGX_HTTP_RTDASH_WATCH_RINGS; k++) {
+        i = ngx_http_rtdash_stats_rings[k];
 
-    if (ngx_http_rtdash_watch_copy(ctx, NGX_HTTP_RTDASH_WATCH_NOTICE, 0,
-                                   ctx->sh->watch->rings[
-                                       NGX_HTTP_RTDASH_WATCH_NOTICE].size,
-                                   pool, &w)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
+        if (ngx_http_rtdash_watch_copy(ctx, i, 0,
+                                       ctx->sh->watch->rings[i].size, pool,
+                                       &w)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        ngx_http_rtdash_out_raw(o, (u_char *) ngx_http_rtdash_stats_keys[k],
+                                ngx_strlen(ngx_http_rtdash_stats_keys[k]));
+        ngx_http_rtdash_witems_json(o, &w, fp);
     }
-
-    ngx_http_rtdash_out_lit(o, "},\"notices\":");
-    ngx_http_rtdash_witems_json(o, &w, fp);
-
-    if (ngx_http_rtdash_watch_copy(ctx, NGX_HTTP_RTDASH_WATCH_ANOMALY, 0,
-                                   ctx->sh->watch->rings[
-                                       NGX_HTTP_RTDASH_WATCH_ANOMALY].size,
-                                   pool, &w)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_http_rtdash_out_lit(o, ",\"anomalies\":");
-    ngx_http_rtdash_witems_json(o, &w, fp);
 
     return NGX_OK;
 }
