@@ -1,9 +1,9 @@
 /*
  * rtdash dashboard.  Plain JS, no build step.  Data arrives from the
  * module's stream location, over WebSocket or Server-Sent Events (the
- * same frames: snapshot / update, and close on a graceful shutdown or
- * reload; alert / anomaly / notice are handled but not sent by the module
- * yet), or from polling the stats endpoint, by the transport chosen
+ * same frames: snapshot / update, alert / anomaly / notice, and close on
+ * a graceful shutdown or reload), or from polling the stats endpoint, by
+ * the transport chosen
  * (TRANSPORTS below: ws, sse, poll).  "auto", the default, tries
  * WebSocket, falls back to SSE when the WebSocket does not open, and a
  * stream that keeps failing falls back to polling (while it is retried).
@@ -14,6 +14,10 @@
  * module: Chart.js, chartjs-plugin-zoom (with hammerjs for touch) for
  * zoom and pan of the history, chartjs-plugin-annotation for thresholds
  * and for the alert / anomaly / notice markers.
+ *
+ * With one tool shown, the history also draws the module's forecast
+ * (stats?tool=X&forecast=N, Holt's linear trend): per type a dashed line
+ * after the current minute and its 95 % band, fetched once a minute.
  *
  * The view, tool, window, transport and zoomed range live in the URL
  * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1): a
@@ -62,6 +66,10 @@
     var THEME_KEY = 'rtdash-theme';
     var NOTIFY_KEY = 'rtdash-notify';
     var MAX_MARKERS = 200;
+    /* alert / anomaly / notice items remembered by seq, to show each once */
+    var MAX_ITEM_SEQS = 2000;
+    /* forecast minutes asked for (fewer for short windows) */
+    var FORECAST_STEPS = 15;
     var ZOOM_STEP = 1.5;
 
     var LEGEND_LABELS = {
@@ -90,6 +98,9 @@
         notices: [],
         markers: [],            /* { t, kind, level, text, tool }, newest first */
         alerts: new Map(),      /* rule \0 tool -> firing alert */
+        itemSeqs: new Set(),    /* seqs of the alert / anomaly / notice items shown */
+        itemTop: -1,            /* the highest of them */
+        forecast: null,         /* { key, minute, data }: see refreshForecast */
         view: 'overview',
         transport: 'auto',      /* the choice in force: explicit, else config's */
         explicitTransport: '',  /* the hash's / user's choice, '' for none */
@@ -358,7 +369,7 @@
         var out = {};
         var c = themeColors();
         state.markers.forEach(function (m, i) {
-            if (typeof m.t !== 'number' || m.t < start || m.t >= start + step * n) return;
+            if (typeof m.t !== 'number' || m.t < start || m.t >= start + step * n || !markerShown(m)) return;
             var x = (m.t - start) / step - 0.5;
             var col = levelColor(m.level, c);
             out['m' + i] = {
@@ -475,7 +486,7 @@
                              grid: { drawOnChartArea: false }, title: { display: true, text: 'distinct users' } }
                 },
                 plugins: {
-                    legend: { position: 'bottom', labels: LEGEND_LABELS },
+                    legend: { position: 'bottom', labels: HISTORY_LEGEND_LABELS, onClick: historyLegendClick },
                     annotation: { annotations: {} },
                     zoom: {
                         limits: { x: { min: 0, max: 29, minRange: 2 } },
@@ -490,14 +501,52 @@
                     },
                     tooltip: {
                         borderWidth: 1, padding: 10, boxPadding: 4, usePointStyle: true,
-                        filter: function (item) { return item.raw !== 0 || item.dataset.rtdashAlways; },
+                        filter: historyTooltipFilter,
                         itemSort: function (a, b) { return a.datasetIndex - b.datasetIndex; },
-                        callbacks: { title: historyTitle, footer: historyFooter }
+                        callbacks: { title: historyTitle, label: historyLabel, footer: historyFooter }
                     }
                 }
             })
         });
     };
+
+    /* the forecast's band is two datasets (low, then high filled down to
+     * it), left out of the legend: "<type> forecast" stands for the three */
+    var HISTORY_LEGEND_LABELS = Object.assign({}, LEGEND_LABELS, {
+        filter: function (item, data) {
+            var d = data.datasets[item.datasetIndex];
+            return !(d && d.rtdashFc && d.rtdashFcPart !== 'line');
+        }
+    });
+
+    function historyLegendClick(e, item, legend) {
+        var ch = legend.chart, i = item.datasetIndex, d = ch.data.datasets[i];
+        var show = !ch.isDatasetVisible(i);
+        ch.data.datasets.forEach(function (x, j) {
+            if (j === i || (d.rtdashFc && x.rtdashFc === d.rtdashFc)) ch.setDatasetVisibility(j, show);
+        });
+        ch.update('none');
+    }
+
+    function historyTooltipFilter(item) {
+        var d = item.dataset;
+        if (item.raw === null || item.raw === undefined) return false;
+        /* the band is said by its line; the line's first point is the
+         * last complete minute's count, which the bar says */
+        if (d.rtdashFc) return d.rtdashFcPart === 'line' && !!d.rtdashPts[minuteAt(item.dataIndex)];
+        return item.raw !== 0 || d.rtdashAlways;
+    }
+
+    /* a forecast point says its band */
+    function historyLabel(item) {
+        var d = item.dataset;
+        if (!d.rtdashFc) return d.label + ': ' + fmtNum(item.raw);
+        var p = d.rtdashPts[minuteAt(item.dataIndex)];
+        if (!p) return d.label + ': ' + fmtNum(round1(item.raw));
+        return d.label + ': ' + fmtNum(round1(p.value)) + ' (95 % band ' + fmtNum(round1(p.low)) + '–' + fmtNum(round1(p.high)) + ')';
+    }
+
+    function minuteAt(i) { return historyRange()[i]; }
 
     CHART_MAKERS.shares = function () {
         return new Chart($('chart-shares'), {
@@ -603,15 +652,17 @@
 
     function historyTitle(items) {
         if (!items.length) return '';
-        var t = minuteRange()[items[0].dataIndex];
+        var t = minuteAt(items[0].dataIndex);
         if (t === undefined) return '';
         var d = new Date(t * 1000);
-        return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ' ' + fmtClock(t) + '–' + fmtClock(t + 60);
+        return d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ' ' + fmtClock(t) + '–' + fmtClock(t + 60) +
+            (t > Math.floor(serverNow() / 60) * 60 ? ' (forecast)' : '');
     }
 
     function historyFooter(items) {
         if (!items.length) return '';
-        var t = minuteRange()[items[0].dataIndex];
+        var t = minuteAt(items[0].dataIndex);
+        if (t > Math.floor(serverNow() / 60) * 60) return 'forecast: Holt\'s linear trend, 95 % band';
         var b = state.minutes.get(t);
         var lines = [];
         var total = b ? sumObj(b.counts) : 0;
@@ -736,8 +787,13 @@
          * started again (its seq went back) replaces them */
         if (!state.events.length || typeof d.seq !== 'number' || d.seq < state.events[0].seq) resetEvents();
         addEvents(d.events, undefined, false);
+        /* the same for the items: a zone that started again numbers
+         * them anew */
+        if (typeof d.seq === 'number' && d.seq < state.itemTop) { state.itemSeqs = new Set(); state.itemTop = -1; }
         if (Array.isArray(d.alerts)) setAlerts(d.alerts);
-        if (Array.isArray(d.notices)) d.notices.forEach(function (n) { if (n && typeof n === 'object') addNotice(n, 'notice', true); });
+        /* the zone's recent notices, oldest first: those already shown
+         * (a reconnect, a new selection) are known by their seq */
+        if (Array.isArray(d.notices)) d.notices.forEach(function (n) { if (n && typeof n === 'object') addNotice(n, 'notice'); });
         state.lastFrameAt = Date.now();
         maybeRefreshOverview();
         renderAll();
@@ -1237,6 +1293,119 @@
             });
     }
 
+    /* ------------------------------------------------------------ forecast */
+
+    /*
+     * The forecast of the tool shown (stats?tool=X&window=S&forecast=N):
+     * fetched when the tool or the window changes and then once a minute
+     * (the forecast starts at the current minute), not while paused.  The
+     * module fits the window's complete minutes and needs three, so a 1m
+     * window has none; N is 15 minutes, half the window when that is less.
+     */
+    var forecastPending = '';
+
+    function forecastSteps() {
+        var minutes = Math.round(state.window / 60);
+        if (minutes < 4) return 0;
+        return Math.min(FORECAST_STEPS, Math.max(2, Math.floor(minutes / 2)));
+    }
+
+    function forecastKey() { return state.tool + '\u0000' + state.window; }
+
+    function refreshForecast() {
+        if (!state.tool || pause.on || !chartsOn) return;
+        var key = forecastKey(), steps = forecastSteps();
+        var minute = Math.floor(serverNow() / 60);
+        var f = state.forecast;
+        if (!steps) {
+            if (f) { state.forecast = null; renderHistory(); }
+            return;
+        }
+        if (forecastPending === key || (f && f.key === key && f.minute === minute)) return;
+        /* the last one stays drawn until the new one is in */
+        state.forecast = { key: key, minute: minute, data: f && f.key === key ? f.data : null };
+        forecastPending = key;
+        fetchJSON(url(state.cfg.stats, { tool: state.tool, window: state.window, events: 0, forecast: steps }))
+            .then(function (d) {
+                if (!state.forecast || state.forecast.key !== key) return;
+                state.forecast.data = forecastOf(d && d.forecast);
+                renderHistory();
+            })
+            .catch(function () { /* the next minute tries again */ })
+            .then(function () { if (forecastPending === key) forecastPending = ''; });
+    }
+
+    /* the answer's forecast as { from, types: { type: { t: point } } },
+     * null without one (an older module, the mock) */
+    function forecastOf(fc) {
+        if (!fc || typeof fc !== 'object' || !fc.types || typeof fc.types !== 'object') return null;
+        var types = {}, any = false;
+        Object.keys(fc.types).forEach(function (type) {
+            var pts = fc.types[type] && fc.types[type].points;
+            if (!Array.isArray(pts)) return;
+            var at = {}, n = 0;
+            pts.forEach(function (p) {
+                if (!p || typeof p.t !== 'number' || typeof p.value !== 'number') return;
+                var low = typeof p.low === 'number' ? p.low : p.value, high = typeof p.high === 'number' ? p.high : p.value;
+                at[p.t - p.t % 60] = { t: p.t - p.t % 60, value: p.value, low: Math.min(low, p.value), high: Math.max(high, p.value) };
+                n++;
+            });
+            if (n) { types[type] = at; any = true; }
+        });
+        return any ? { from: typeof fc.from === 'number' ? fc.from : null, types: types } : null;
+    }
+
+    /*
+     * The forecast drawn: of the tool and window shown, for the types on
+     * the chart whose forecast is not all zero, with its points from the
+     * current minute on.  null when there is none.  A type needs three
+     * complete minutes of its own (from its first count in the window):
+     * the module fits a shorter series padded with zeros, and a trend
+     * drawn from one or two minutes would say more than they do.
+     */
+    var FORECAST_MIN_MINUTES = 3;
+
+    function hasHistory(type, range, cur) {
+        for (var i = 0; i < range.length && range[i] <= cur - FORECAST_MIN_MINUTES * 60; i++) {
+            var b = state.minutes.get(range[i]);
+            if (b && cnt(b.counts, type) > 0) return true;
+        }
+        return false;
+    }
+
+    function shownForecast() {
+        var f = state.forecast;
+        if (!state.tool || !f || f.key !== forecastKey() || !f.data) return null;
+        var cur = Math.floor(serverNow() / 60) * 60;
+        var range = minuteRange();
+        var order = [], types = {}, end = cur;
+        orderedTypes().forEach(function (type) {
+            var at = f.data.types[type];
+            if (!at || !hasHistory(type, range, cur)) return;
+            var keep = {}, n = 0, some = false;
+            Object.keys(at).forEach(function (k) {
+                var p = at[k];
+                if (p.t < cur || p.t > cur + FORECAST_STEPS * 60) return;
+                keep[p.t] = p;
+                n++;
+                if (p.high > 0) some = true;
+                if (p.t > end) end = p.t;
+            });
+            if (!n || !some) return;
+            order.push(type);
+            types[type] = keep;
+        });
+        return order.length ? { order: order, types: types, cur: cur, end: end } : null;
+    }
+
+    /* the history's minutes: the window's, then those of the forecast */
+    function historyRange(fc) {
+        var range = minuteRange();
+        if (fc === undefined) fc = shownForecast();
+        if (fc) for (var t = range[range.length - 1] + 60; t <= fc.end; t += 60) range.push(t);
+        return range;
+    }
+
     function setHistoryLoading(on) {
         $('history-hint').textContent = on ? 'loading…' : 'events per minute, by type';
     }
@@ -1258,6 +1427,8 @@
         restartTransport();
         if (conn.polling && conn.active !== 'poll') pollOnce();
         loadHistory();
+        if (state.forecast && state.forecast.key !== forecastKey()) state.forecast = null;
+        refreshForecast();
     }
 
     function selectTool(name, how) {
@@ -1436,8 +1607,32 @@
         if (!pause.on) { renderLive(); renderHistory(); }
     }
 
-    /* a notice (or the page's own message): the list on top, a marker */
-    function addNotice(d, kind, noMarker) {
+    /* markers of the tool shown and of the zone (a tool's notice stays
+     * with its tool when another is selected) */
+    function markerShown(m) { return !state.tool || !m.tool || m.tool === state.tool; }
+
+    /*
+     * An alert, anomaly or notice item seen before (a resume with
+     * Last-Event-ID, a snapshot's notices, a new selection) by its seq:
+     * true if it was, and remembers it if not.  Items without a seq (the
+     * page's own messages) are always new.
+     */
+    function seenItem(d) {
+        if (!d || typeof d.seq !== 'number' || !isFinite(d.seq)) return false;
+        if (state.itemSeqs.has(d.seq)) return true;
+        state.itemSeqs.add(d.seq);
+        if (d.seq > state.itemTop) state.itemTop = d.seq;
+        if (state.itemSeqs.size > MAX_ITEM_SEQS) state.itemSeqs.delete(state.itemSeqs.values().next().value);
+        return false;
+    }
+
+    /*
+     * A notice (the module's {seq, t, tool, notice, level}, tool null for
+     * the zone's, or the page's own message): the list on top, a marker
+     * (at markAt if given, else at its time).
+     */
+    function addNotice(d, kind, noMarker, markAt) {
+        if (seenItem(d)) return;
         var n = {
             t: eventTime(d),
             tool: typeof d.tool === 'string' ? d.tool : '',
@@ -1448,14 +1643,29 @@
         state.notices.unshift(n);
         if (state.notices.length > 5) state.notices.length = 5;
         renderNotices();
-        if (!noMarker && chartsOn) addMarker({ t: n.t, kind: kind, level: n.level, text: (n.tool ? n.tool + ': ' : '') + n.text, tool: n.tool });
+        if (!noMarker && chartsOn) {
+            addMarker({ t: typeof markAt === 'number' ? markAt : n.t, kind: kind, level: n.level,
+                        text: (n.tool ? n.tool + ': ' : '') + n.text, tool: n.tool });
+        }
     }
 
+    function round1(v) { return Math.round(v * 10) / 10; }
+
+    /*
+     * The module's {seq, t, tool, type, metric: rate|p95, minute, value,
+     * mean, sd, score}: marked in the middle of the minute it scored.
+     */
     function addAnomaly(d) {
+        if (seenItem(d)) return;
         var what = [typeof d.type === 'string' ? d.type : '', typeof d.metric === 'string' ? d.metric : ''].filter(Boolean).join(' ');
-        var score = typeof d.score === 'number' ? ' (z ' + fmtNum(Math.round(d.score * 10) / 10) + ')' : (typeof d.z === 'number' ? ' (z ' + fmtNum(Math.round(d.z * 10) / 10) + ')' : '');
-        var text = String(d.message || ('anomaly' + (what ? ' in ' + what : '') + score));
-        addNotice({ t: eventTime(d), tool: d.tool, message: text, level: levelOf(d.level || d.severity, 'warn') }, 'anomaly');
+        var z = typeof d.score === 'number' ? d.score : d.z;
+        var score = typeof z === 'number' ? ' (z ' + fmtNum(round1(z)) + ')' : '';
+        var against = typeof d.value === 'number' && typeof d.mean === 'number'
+            ? ': ' + fmtNum(round1(d.value)) + ' against ' + fmtNum(round1(d.mean)) + (typeof d.sd === 'number' ? ' ± ' + fmtNum(round1(d.sd)) : '')
+            : '';
+        var text = String(d.message || ('anomaly' + (what ? ' in ' + what : '') + against + score));
+        addNotice({ t: eventTime(d), tool: d.tool, message: text, level: levelOf(d.level || d.severity, 'warn') }, 'anomaly', false,
+                  typeof d.minute === 'number' && isFinite(d.minute) ? d.minute + 30 : undefined);
     }
 
     function alertKey(d) {
@@ -1467,32 +1677,57 @@
         return ['firing', 'pending', 'resolved', 'inactive'].indexOf(st) >= 0 ? st : 'firing';
     }
 
+    /* shares (flagged, share) are 0..1: said in percent */
+    var SHARE_METRICS = { flagged: true, share: true };
+
+    function alertNum(d, v) {
+        return SHARE_METRICS[d.metric] ? fmtPct(v) : fmtNum(v);
+    }
+
+    /* "flagged of borrow >= 15%", "absent of borrow", "p95 > 500" */
+    function alertCondition(d) {
+        if (typeof d.metric !== 'string' || !d.metric) return '';
+        var c = d.metric + (typeof d.type === 'string' && d.type ? ' of ' + d.type : '');
+        if (typeof d.op === 'string' && typeof d.threshold === 'number') c += ' ' + d.op + ' ' + alertNum(d, d.threshold);
+        return c;
+    }
+
     function alertText(d) {
         var rule = String(d.rule || d.name || d.alert || 'alert');
         var msg = d.message || d.text;
-        return rule + (typeof msg === 'string' && msg ? ': ' + msg : '') +
-            (typeof d.value === 'number' ? ' (value ' + fmtNum(d.value) + ')' : '');
+        var cond = typeof msg === 'string' && msg ? msg : alertCondition(d);
+        return rule + (cond ? ': ' + cond : '') +
+            (typeof d.value === 'number' ? ' (value ' + alertNum(d, d.value) + ')' : '');
     }
 
-    /* an alert transition: firing ones are counted in the tab title,
-     * listed in the banner, marked on the charts and, if the user opted
-     * in and the tab is hidden, notified */
+    function alertEntry(d) {
+        return { rule: String(d.rule || d.name || d.alert || 'alert'), tool: typeof d.tool === 'string' ? d.tool : '',
+                 level: levelOf(d.severity || d.level, 'warn'),
+                 since: typeof d.since === 'number' && isFinite(d.since) ? d.since : eventTime(d), text: alertText(d) };
+    }
+
+    /*
+     * An alert transition, the module's {seq, t, tool, rule, state, from,
+     * severity, metric, type, op, threshold, value, since, window, for}:
+     * firing ones are counted in the tab title, listed in the banner,
+     * marked on the charts and, if the user opted in and the tab is
+     * hidden, notified; resolved or inactive takes it off the banner.
+     */
     function addAlert(d) {
+        if (seenItem(d)) return;
         var key = alertKey(d), st = alertState(d);
         var was = state.alerts.has(key);
-        var level = levelOf(d.severity || d.level, 'warn');
-        var tool = typeof d.tool === 'string' ? d.tool : '';
+        var a = alertEntry(d);
         if (st === 'firing') {
-            state.alerts.set(key, { rule: String(d.rule || d.name || d.alert || 'alert'), tool: tool, level: level,
-                                    since: eventTime(d), text: alertText(d) });
+            state.alerts.set(key, a);
             if (!was) {
-                addMarker({ t: eventTime(d), kind: 'alert', level: level, text: (tool ? tool + ': ' : '') + alertText(d), tool: tool });
-                notifyAlert(state.alerts.get(key));
+                addMarker({ t: eventTime(d), kind: 'alert', level: a.level, text: (a.tool ? a.tool + ': ' : '') + a.text, tool: a.tool });
+                notifyAlert(a);
             }
         } else if (st === 'resolved' || st === 'inactive') {
             if (was) {
                 state.alerts.delete(key);
-                addMarker({ t: eventTime(d), kind: 'resolved', level: 'ok', text: (tool ? tool + ': ' : '') + alertText(d), tool: tool });
+                addMarker({ t: eventTime(d), kind: 'resolved', level: 'ok', text: (a.tool ? a.tool + ': ' : '') + a.text, tool: a.tool });
             }
         }
         renderAlerts();
@@ -1503,8 +1738,7 @@
         state.alerts = new Map();
         list.forEach(function (d) {
             if (!d || typeof d !== 'object' || alertState(d) !== 'firing') return;
-            state.alerts.set(alertKey(d), { rule: String(d.rule || d.name || 'alert'), tool: typeof d.tool === 'string' ? d.tool : '',
-                                            level: levelOf(d.severity || d.level, 'warn'), since: eventTime(d), text: alertText(d) });
+            state.alerts.set(alertKey(d), alertEntry(d));
         });
         renderAlerts();
     }
@@ -1520,7 +1754,7 @@
         var ul = el('ul');
         state.alerts.forEach(function (a) {
             var li = el('li', 'alert-item ' + a.level);
-            li.appendChild(el('span', 'level-tag', a.level === 'crit' ? 'critical' : 'warning'));
+            li.appendChild(el('span', 'level-tag', a.level === 'crit' ? 'critical' : a.level === 'info' ? 'info' : 'warning'));
             if (a.tool) li.appendChild(el('b', null, a.tool));
             li.appendChild(el('span', null, a.text));
             li.appendChild(el('span', 'notice-time', 'since ' + fmtClock(a.since, true)));
@@ -1626,16 +1860,24 @@
         if (name === 'history' && state.zoom) { lo = Math.max(0, ch.scales.x.min); hi = Math.min(hi, ch.scales.x.max); }
         var start = name === 'live' ? Math.floor(serverNow()) - 59 : (name === 'history' || name === 'shares' ? minuteRange()[0] : 0);
         var step = name === 'live' ? 1 : 60;
+        var cur = Math.floor(serverNow() / 60) * 60;
         for (var i = lo; i <= hi; i++) {
             var row = el('tr');
-            var th = el('th', null, ch.data.labels[i]); th.scope = 'row'; row.appendChild(th);
+            var tm = start + i * step;
+            var ahead = name === 'history' && tm > cur;
+            if (ahead) row.className = 'forecast-row';
+            var th = el('th', null, ch.data.labels[i] + (ahead ? ' (forecast)' : '')); th.scope = 'row'; row.appendChild(th);
             ch.data.datasets.forEach(function (d) {
                 var v = d.data[i];
+                if (d.rtdashFc) {
+                    var p = d.rtdashPts[tm];
+                    v = !p ? null : round1(d.rtdashFcPart === 'low' ? p.low : d.rtdashFcPart === 'high' ? p.high : p.value);
+                }
                 row.appendChild(el('td', 'num', v === null || v === undefined ? '–' : fmtNum(v) + (name === 'shares' ? '%' : '')));
             });
             if (name === 'history' || name === 'live') {
                 var t0 = start + i * step;
-                var ms = state.markers.filter(function (m) { return m.t >= t0 && m.t < t0 + step; })
+                var ms = state.markers.filter(function (m) { return m.t >= t0 && m.t < t0 + step && markerShown(m); })
                     .map(function (m) { return m.kind + ': ' + m.text; });
                 row.appendChild(el('td', null, ms.join('; ')));
             }
@@ -2030,7 +2272,8 @@
         var want = orderedTypes();
         var have = chart.data.datasets.filter(function (d) { return d.rtdashType; }).map(function (d) { return d.rtdashType; });
         var extra = kind === 'line' ? 1 : 2;
-        if (want.join('\u0000') === have.join('\u0000') && chart.data.datasets.length === want.length + extra) return;
+        var base = chart.data.datasets.filter(function (d) { return !d.rtdashFc; }).length;
+        if (want.join('\u0000') === have.join('\u0000') && base === want.length + extra) return;
         var ds = want.map(function (type) {
             var col = typeColor(type);
             var fail = isFailureType(type);
@@ -2085,14 +2328,59 @@
         return out;
     }
 
+    /*
+     * The forecast on the history: per type three line datasets after
+     * the others, its band (low, and high filled down to it, light) and
+     * its points (dashed, the type's colour), from the last complete
+     * minute's count on, so that each continues its type's bars.
+     */
+    function syncForecast(ch, fc) {
+        var want = fc ? fc.order : [];
+        var have = ch.data.datasets.filter(function (d) { return d.rtdashFcPart === 'line'; }).map(function (d) { return d.rtdashFc; });
+        if (want.join('\u0000') === have.join('\u0000')) return;
+        var ds = ch.data.datasets.filter(function (d) { return !d.rtdashFc; });
+        want.forEach(function (type) {
+            var col = typeColor(type);
+            var common = { type: 'line', rtdashFc: type, rtdashPts: {}, data: [], pointRadius: 0, pointHoverRadius: 0,
+                           borderWidth: 0, borderColor: 'transparent', tension: 0, spanGaps: false, order: -3 };
+            ds.push(Object.assign({}, common, { label: type + ' forecast low', rtdashFcPart: 'low', stack: 'fcl-' + type,
+                                                backgroundColor: 'transparent', fill: false }));
+            ds.push(Object.assign({}, common, { label: type + ' forecast high', rtdashFcPart: 'high', stack: 'fch-' + type,
+                                                backgroundColor: alpha(col, 0.16), fill: '-1' }));
+            ds.push(Object.assign({}, common, { label: type + ' forecast', rtdashFcPart: 'line', stack: 'fc-' + type,
+                                                borderColor: col, backgroundColor: col, pointBackgroundColor: col, borderWidth: 2,
+                                                borderDash: [6, 4], pointRadius: 2, pointHoverRadius: 4, pointStyle: 'circle', fill: false }));
+        });
+        ch.data.datasets = ds;
+    }
+
+    function forecastData(d, fc, range) {
+        var pts = fc.types[d.rtdashFc] || {};
+        d.rtdashPts = pts;
+        var first = Infinity;
+        Object.keys(pts).forEach(function (k) { if (pts[k].t < first) first = pts[k].t; });
+        return range.map(function (t) {
+            var p = pts[t];
+            if (p) return d.rtdashFcPart === 'low' ? p.low : d.rtdashFcPart === 'high' ? p.high : p.value;
+            if (t !== first - 60) return null;
+            var b = state.minutes.get(t);
+            return b ? cnt(b.counts, d.rtdashFc) : 0;
+        });
+    }
+
     function drawHistory() {
         var ch = charts.history;
         if (!ch) return;
         syncDatasets(ch, 'bar');
-        var range = minuteRange();
+        var fc = shownForecast();
+        syncForecast(ch, fc);
+        var range = historyRange(fc);
+        var cur = fc ? fc.cur : range[range.length - 1];
         ch.data.labels = range.map(function (t) { return fmtClock(t); });
         ch.data.datasets.forEach(function (d) {
+            if (d.rtdashFc) { d.data = forecastData(d, fc, range); return; }
             d.data = range.map(function (t) {
+                if (t > cur) return null;
                 var b = state.minutes.get(t);
                 if (!b) return 0;
                 if (d.rtdashUsers) return typeof b.users === 'number' ? b.users : 0;
@@ -2188,7 +2476,7 @@
     function zoomChanged(ctx) {
         if (zoomQuiet) return;
         var ch = ctx && ctx.chart ? ctx.chart : charts.history;
-        var range = minuteRange();
+        var range = historyRange();
         var xs = ch.scales.x;
         var i0 = Math.max(0, Math.round(xs.min)), i1 = Math.min(range.length - 1, Math.round(xs.max));
         if (i0 <= 0 && i1 >= range.length - 1) state.zoom = null;
@@ -2436,6 +2724,7 @@
         setInterval(function () {
             if (pause.on) { renderFooter(); return; }
             refreshSpan();
+            refreshForecast();
             if (Date.now() - state.lastFrameAt > 1200) {
                 renderLive();
                 if (Math.floor(serverNow()) % 10 === 0) renderHistory();
@@ -2479,6 +2768,7 @@
             refreshOverview();
             startTransport();
             loadHistory();
+            refreshForecast();
             renderAll();
         });
     }

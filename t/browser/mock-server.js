@@ -21,6 +21,15 @@
  * stream that frame (alert, anomaly, notice: what the module does not
  * send yet), so that the page's markers and notifications can be tested.
  *
+ * Notices: an ingested object with "notice" ({notice, level, tool, ts})
+ * is kept in a ring of 50 and sent to the streams of its tool (or to all,
+ * without one) as `event: notice` {seq, t, tool, notice, level}, as the
+ * module does; a snapshot carries the last 20 of its selection in
+ * "notices" (and "alerts": [], the mock evaluates no rules).  A tool's
+ * stats with forecast=N carry "forecast" as the module's (Holt's linear
+ * trend over the window's complete minutes, factors 0.1..0.9 with the
+ * least squared one-step error, a 95 % band).
+ *
  * Snapshots, updates and a tool's stats carry the window's "span" ({from,
  * to, users, value} over exactly the minutes of the subscription's or the
  * request's window: users counted once over them, values merged), and a
@@ -95,11 +104,71 @@ function valueStats(values) {
 
 function addCount(obj, k, n) { obj[k] = (obj[k] || 0) + n; }
 
+/* Holt's linear trend, as ngx_http_rtdash_forecast.c */
+function holt(x, alpha, beta) {
+    let level = x[0], trend = x[1] - x[0], sse = 0, n = 0;
+    for (let i = 1; i < x.length; i++) {
+        const e = x[i] - (level + trend);
+        sse += e * e;
+        n++;
+        const prev = level;
+        level = alpha * x[i] + (1 - alpha) * (level + trend);
+        trend = beta * (level - prev) + (1 - beta) * trend;
+    }
+    return { alpha, beta, level, trend, sse, n };
+}
+
+function forecastType(x, from, steps) {
+    let start = 0;
+    while (start < x.length && x[start] === 0) start++;
+    if (x.length - start < 3) start = x.length - 3;
+    const s = x.slice(start);
+    let best = holt(s, 0.1, 0.1);
+    for (let a = 1; a <= 9; a++) {
+        for (let b = 1; b <= 9; b++) {
+            const h = holt(s, a / 10, b / 10);
+            if (h.sse < best.sse - 1e-9) best = h;
+        }
+    }
+    const sigma = best.n ? Math.sqrt(best.sse / best.n) : 0;
+    const points = [];
+    for (let h = 1; h <= steps; h++) {
+        let v = 1;
+        for (let j = 1; j < h; j++) { const c = best.alpha * (1 + j * best.beta); v += c * c; }
+        const val = best.level + h * best.trend, half = 1.96 * sigma * Math.sqrt(v);
+        points.push({ t: from + (h - 1) * 60, value: Math.max(0, val), low: Math.max(0, val - half), high: Math.max(0, val + half) });
+    }
+    return { alpha: best.alpha, beta: best.beta, sigma, points };
+}
+
+/* minutes: the window's, the last one the current minute */
+function forecast(minutes, types, steps) {
+    const n = minutes.length - 1;
+    const from = minutes[minutes.length - 1].t;
+    const out = { steps, from, types: {} };
+    if (n < 3) return out;
+    for (const type of types) {
+        out.types[type] = forecastType(minutes.slice(0, n).map((m) => m.counts[type] || 0), from, steps);
+    }
+    return out;
+}
+
 class Store {
     constructor() {
         this.seq = 0;
         this.types = [];
         this.tools = new Map();
+        this.notices = [];
+    }
+
+    /* a notice: {seq, t, tool, notice, level} in the ring */
+    notice(o) {
+        this.seq++;
+        const n = { seq: this.seq, t: Math.round((o.ts !== undefined ? o.ts : nowSec()) * 1000) / 1000,
+                    tool: typeof o.tool === 'string' ? o.tool : null, notice: o.notice, level: o.level || 'info' };
+        this.notices.push(n);
+        if (this.notices.length > 50) this.notices.shift();
+        return n;
     }
 
     tool(name) {
@@ -116,6 +185,16 @@ class Store {
     validate(ev, line) {
         const err = (msg) => { const e = new Error(msg); e.line = line; throw e; };
         if (ev === null || typeof ev !== 'object' || Array.isArray(ev)) err('event is not an object');
+        if (ev.notice !== undefined) {
+            if (typeof ev.notice !== 'string' || !ev.notice.length || Buffer.byteLength(ev.notice) > 256 ||
+                /[\u0000-\u001f\u007f]/.test(ev.notice)) err('invalid "notice"');
+            if (ev.level !== undefined && !['info', 'warn', 'crit'].includes(ev.level)) err('invalid "level"');
+            if (ev.tool !== undefined && (typeof ev.tool !== 'string' || !ev.tool.length)) err('invalid "tool"');
+            if (Object.keys(ev).some((k) => !['notice', 'level', 'tool', 'ts'].includes(k))) {
+                err('a notice takes only "notice", "level", "tool" and "ts"');
+            }
+            return;
+        }
         if (typeof ev.tool !== 'string' || !ev.tool.length || Buffer.byteLength(ev.tool) > 128 ||
             /[\u0000-\u001f\u007f]/.test(ev.tool)) err('invalid "tool"');
         if (ev.type === undefined && ev.gauges === undefined) err('event has neither "type" nor "gauges"');
@@ -184,14 +263,20 @@ class Store {
         return true;
     }
 
+    /* { accepted, notices: [the notices kept] } */
     ingest(list) {
         list.forEach((ev, i) => this.validate(ev, list.lineOf ? list.lineOf[i] : i + 1));
-        const newTools = new Set(list.map((e) => e.tool).filter((n) => !this.tools.has(n)));
+        const events = list.filter((e) => e.notice === undefined);
+        const newTools = new Set(events.map((e) => e.tool).filter((n) => !this.tools.has(n)));
         if (this.tools.size + newTools.size > MAX_TOOLS) {
             const e = new Error('zone is full'); e.status = 507; throw e;
         }
-        for (const ev of list) this.apply(ev);
-        return list.length;
+        const notices = [];
+        for (const ev of list) {
+            if (ev.notice !== undefined) notices.push(this.notice(ev));
+            else this.apply(ev);
+        }
+        return { accepted: events.length, notices };
     }
 
     zone() {
@@ -371,7 +456,13 @@ function createServer(opts = {}) {
         return { seq: store.seq, now: nowSec(), zone: store.zone(), matched: tools.length, types: store.types.slice(),
                  tools: capped(tools, sub.limit).map((t) => store.toolObj(t)), tool: sub.names, window: sub.window,
                  minutes: store.minutes(tools, sub.window), span: store.span(tools, sub.window),
-                 seconds: store.seconds(tools, 60), events: store.events(tools, sub.events, 0) };
+                 seconds: store.seconds(tools, 60), events: store.events(tools, sub.events, 0),
+                 alerts: [], notices: store.notices.filter((n) => wants(sub, n.tool)).slice(-20) };
+    }
+
+    /* a notice of this tool (null: the zone's) goes to this subscriber */
+    function wants(sub, tool) {
+        return tool === null || !sub.names.length || sub.names.includes(tool);
     }
 
     function update(sub) {
@@ -534,7 +625,12 @@ function createServer(opts = {}) {
                 let list;
                 try {
                     list = parseBody(text);
-                    return json(res, 202, { accepted: store.ingest(list) });
+                    const r = store.ingest(list);
+                    for (const n of r.notices) {
+                        for (const s of subscribers) if (wants(s, n.tool)) write(s, 'notice', n);
+                    }
+                    return json(res, 202, r.notices.length ? { accepted: r.accepted, notices: r.notices.length }
+                        : { accepted: r.accepted });
                 } catch (e) {
                     return json(res, e.status || 400, { error: e.message, line: e.line || 1, offset: 0 });
                 }
@@ -565,8 +661,12 @@ function createServer(opts = {}) {
                 return res.end(csv);
             }
             const evs = store.events([t], nev, 0).map(({ tool, ...rest }) => rest);
-            return json(res, 200, { now: nowSec(), window, tool: store.toolObj(t), minutes,
-                                    span: store.span([t], window), seconds: store.seconds([t], Math.min(window, 300)), events: evs });
+            const steps = parseInt(q.get('forecast') || '0', 10) || 0;
+            if (steps < 0 || steps > 60) return json(res, 400, { error: '"forecast" takes a number of minutes, 0 to 60' });
+            const body = { now: nowSec(), window, tool: store.toolObj(t), minutes,
+                           span: store.span([t], window), seconds: store.seconds([t], Math.min(window, 300)), events: evs };
+            if (steps) body.forecast = forecast(minutes, store.types, steps);
+            return json(res, 200, body);
         }
 
         if (p === '/rtdash/stream') {
