@@ -585,8 +585,9 @@ ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
     sum.all = 0;
 
     /*
-     * The seconds up to the first whole minute, or, when they are most of
-     * their minute, that minute less its seconds before the window; then
+     * The seconds up to the first whole minute, or, when they are more
+     * than the seconds of their minute before the window, that minute
+     * less those; then
      * whole minutes: the same counts from far fewer buckets
      */
 
@@ -597,7 +598,7 @@ ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
         end = ngx_min(m0 + 59, now);
         m = ngx_http_rtdash_minute_slot(ctx, node, m0);
 
-        if (from % 60 < 30 && m && m->t == (uint32_t) m0) {
+        if (from % 60 < end - from + 1 && m && m->t == (uint32_t) m0) {
             ngx_http_rtdash_sum_add(&sum, ngx_http_rtdash_mrec_counts(m),
                                     ngx_http_rtdash_mrec_flagged(ctx, m), 1);
             ngx_http_rtdash_sum_seconds(&sum, node, m0, from - 1, -1);
@@ -683,8 +684,7 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     uint64_t                   count;
     ngx_uint_t                 minutes;
     ngx_http_rtdash_minute_t  *one;
-    ngx_http_rtdash_vstat_t    first;
-    ngx_http_rtdash_vwide_t    wide;
+    ngx_http_rtdash_vstat_t    merged;
     ngx_http_rtdash_hwide_t    users;
 
     one = ev->minute;
@@ -727,19 +727,14 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
             continue;
         }
 
-        /* one minute of values is read as it is, more are merged wide */
+        /* the minutes' histograms merged into one of the same kind */
 
         if (minutes++ == 0) {
-            first = one->value;
-            continue;
-        }
+            merged = one->value;
 
-        if (minutes == 2) {
-            ngx_http_rtdash_vwide_init(&wide);
-            ngx_http_rtdash_vwide_add(&wide, &first);
+        } else {
+            ngx_http_rtdash_vstat_merge(&merged, &one->value);
         }
-
-        ngx_http_rtdash_vwide_add(&wide, &one->value);
     }
 
     switch (metric) {
@@ -761,12 +756,7 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
         q = (metric == NGX_HTTP_RTDASH_M_P50) ? 0.5
             : (metric == NGX_HTTP_RTDASH_M_P95) ? 0.95 : 0.99;
 
-        if (minutes == 1) {
-            ngx_http_rtdash_vstat_quantiles(&first, &q, &v, 1);
-
-        } else {
-            ngx_http_rtdash_vwide_quantiles(&wide, &q, &v, 1);
-        }
+        ngx_http_rtdash_vstat_quantiles(&merged, &q, &v, 1);
 
         return v;
     }

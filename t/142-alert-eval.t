@@ -111,14 +111,14 @@ __DATA__
 
 
 
-=== TEST 4: resolve: firing while the window holds the events, resolved once it does not
+=== TEST 4: resolve: firing while the window (3 s) holds the events, resolved once it does not
 --- http_config
     rtdash_zone res:8m retention=1h;
-    rtdash_alert res burst count >= 2 window=2s;
+    rtdash_alert res burst count >= 2 window=3s;
 --- request eval
 ["POST /ingest\n[{\"tool\":\"A\",\"type\":\"a\"},{\"tool\":\"A\",\"type\":\"a\"}]",
  main::later("GET /stats", 1.2),
- main::later("GET /metrics", 3)]
+ main::later("GET /metrics", 4)]
 --- error_code eval
 [202, 200, 200]
 --- response_body_like eval

@@ -12,9 +12,10 @@
  *       node --test t/browser/usage.test.js
  *
  * Without BASE_URL the mock server (t/browser/mock-server.js) is started
- * on a free port.  The subtests that need the server to send alert,
- * anomaly and notice frames (the module does not yet) run on the mock
- * only.  Loopback only, every wait bounded.
+ * on a free port.  The subtests that push alert, anomaly and notice
+ * frames at will (through the mock's /__mock/stream) run on the mock
+ * only; t/browser/watch.test.js has the module send them.  Loopback only,
+ * every wait bounded.
  */
 
 const { test } = require('node:test');
