@@ -560,20 +560,29 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
     }
 
     unit = ldexp(1.0, vs->shift);
-    total = vs->low;
 
-    for (i = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
-        total += vs->bins[i] * unit;
-    }
+    if (vs->shift == 0) {
+        /* every value in a bin of its own: the exact count is the total */
+        total = vs->count;
 
-    for (i = 0; i < vs->nout; i++) {
-        total += out[i].n * unit;
+    } else {
+        total = vs->low;
+
+        for (i = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
+            total += vs->bins[i] * unit;
+        }
+
+        for (i = 0; i < vs->nout; i++) {
+            total += out[i].n * unit;
+        }
     }
 
     ngx_http_rtdash_qwalk_init(&w, q, v, n, total, vs->min, vs->max);
     ngx_http_rtdash_qwalk_step(&w, NGX_HTTP_RTDASH_VIDX_LOW, vs->low);
 
-    for (i = 0, k = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
+    /* up to the bin of the last quantile asked for */
+
+    for (i = 0, k = 0; i < NGX_HTTP_RTDASH_VBINS && w.i < w.n; i++) {
         while (k < vs->nout && out[k].idx < vs->base + (int) i) {
             ngx_http_rtdash_qwalk_step(&w, out[k].idx, out[k].n * unit);
             k++;
