@@ -243,19 +243,19 @@ ngx_http_rtdash_anomaly_score_locked(ngx_http_rtdash_ctx_t *ctx,
     }
 
     if (st == NULL) {
+        /* NULL: the table is full (alerts=): the anomaly is still told */
         st = ngx_http_rtdash_state_add_locked(ctx, key, node);
-        if (st == NULL) {
-            return;
-        }
 
     } else if (st->since == (double) m) {
         /* another worker found it already */
         return;
     }
 
-    st->state = NGX_HTTP_RTDASH_FIRING;
-    st->since = (double) m;
-    st->value = z;
+    if (st) {
+        st->state = NGX_HTTP_RTDASH_FIRING;
+        st->since = (double) m;
+        st->value = z;
+    }
 
     ctx->sh->watch->anomalies++;
 
