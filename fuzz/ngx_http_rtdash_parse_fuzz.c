@@ -49,7 +49,7 @@ ngx_http_rtdash_fuzz_in(const ngx_http_rtdash_parse_t *p,
 static void
 ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
 {
-    size_t                             i, j;
+    size_t                             i, j, k;
     const ngx_http_rtdash_gauge_in_t  *g;
     const ngx_http_rtdash_event_in_t  *ev;
 
@@ -71,9 +71,40 @@ ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
     }
 
     j = 0;
+    k = 0;
 
     for (i = 0; i < p->nevents; i++) {
         ev = &p->events[i];
+
+        if (ev->is_notice) {
+            /* a notice: its text, a level, a tool if any, nothing else */
+
+            if (ev->notice == NULL
+                || !ngx_http_rtdash_fuzz_in(p, ev->notice, ev->notice_len)
+                || !ngx_http_rtdash_valid_text(ev->notice, ev->notice_len,
+                                               NGX_HTTP_RTDASH_NOTICE_MAX)
+                || ev->level > 2
+                || (ev->tool != NULL
+                    && (!ngx_http_rtdash_fuzz_in(p, ev->tool, ev->tool_len)
+                        || !ngx_http_rtdash_valid_text(ev->tool,
+                                                   ev->tool_len,
+                                                   NGX_HTTP_RTDASH_TOOL_MAX)))
+                || ev->type != NULL || ev->user != NULL || ev->id != NULL
+                || ev->has_value || ev->flag || ev->ngauges
+                || ev->gauge_first != j
+                || ev->ts < p->now - p->retention
+                || ev->ts > p->now + NGX_HTTP_RTDASH_TS_AHEAD)
+            {
+                abort();
+            }
+
+            k++;
+            continue;
+        }
+
+        if (ev->notice != NULL || ev->has_level) {
+            abort();
+        }
 
         if (!ngx_http_rtdash_fuzz_in(p, ev->tool, ev->tool_len)
             || !ngx_http_rtdash_valid_text(ev->tool, ev->tool_len,
@@ -130,7 +161,7 @@ ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
         j += ev->ngauges;
     }
 
-    if (j != p->ngauges) {
+    if (j != p->ngauges || k != p->nnotices) {
         abort();
     }
 
