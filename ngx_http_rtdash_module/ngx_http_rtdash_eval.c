@@ -830,7 +830,9 @@ ngx_http_rtdash_transition_locked(ngx_http_rtdash_ctx_t *ctx,
         it->hold = (uint32_t) rule->hold;
         it->type_len = (u_char) ngx_min(rule->type.len,
                                         NGX_HTTP_RTDASH_TOKEN_MAX);
-        ngx_memcpy(it->type_name, rule->type.data, it->type_len);
+        if (it->type_len) {
+            ngx_memcpy(it->type_name, rule->type.data, it->type_len);
+        }
         ngx_http_rtdash_watch_text(ctx, it, rule->name.data, rule->name.len);
         ngx_http_rtdash_watch_tool(it, node->name, node->name_len);
     }

@@ -346,7 +346,11 @@ ngx_http_rtdash_watch_text(ngx_http_rtdash_ctx_t *ctx,
           - offsetof(ngx_http_rtdash_witem_t, text);
 
     len = ngx_min(len, cap);
-    ngx_memcpy(it->text, text, len);
+
+    if (len) {
+        ngx_memcpy(it->text, text, len);
+    }
+
     it->text_len = (u_short) len;
 }
 
@@ -356,7 +360,11 @@ ngx_http_rtdash_watch_tool(ngx_http_rtdash_witem_t *it, u_char *tool,
     size_t len)
 {
     len = ngx_min(len, NGX_HTTP_RTDASH_TOOL_MAX);
-    ngx_memcpy(it->tool, tool, len);
+
+    if (len) {
+        ngx_memcpy(it->tool, tool, len);
+    }
+
     it->tool_len = (u_short) len;
 }
 
