@@ -964,7 +964,7 @@ ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_acopy_t **out, ngx_uint_t *nout)
 {
     uint32_t                   i;
-    ngx_uint_t                 n, j, wanted;
+    ngx_uint_t                 n, max;
     ngx_http_rtdash_node_t    *node;
     ngx_http_rtdash_watch_t   *w;
     ngx_http_rtdash_acopy_t   *copy, *a;
@@ -972,24 +972,29 @@ ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
 
     w = ctx->sh->watch;
     n = 0;
-    copy = NULL;
 
     *out = NULL;
     *nout = 0;
 
-    if (ctx->nrules == 0 || w->used == 0) {
+    /*
+     * Room for the states the table holds now, read without the lock (a
+     * few may come meanwhile: they wait for the next reader)
+     */
+
+    max = w->used;
+
+    if (ctx->nrules == 0 || max == 0) {
         return NGX_OK;
     }
 
-    copy = ngx_palloc(pool, ctx->wsizes.states
-                            * sizeof(ngx_http_rtdash_acopy_t));
+    copy = ngx_palloc(pool, max * sizeof(ngx_http_rtdash_acopy_t));
     if (copy == NULL) {
         return NGX_ERROR;
     }
 
     ngx_http_rtdash_lock(ctx);
 
-    for (i = 0; i < w->nstates && n < ctx->wsizes.states; i++) {
+    for (i = 0; i < w->nstates && n < max; i++) {
         st = &w->states[i];
 
         if (st->rule == 0 || (st->rule & NGX_HTTP_RTDASH_ANOMALY_KEY)
@@ -1005,19 +1010,14 @@ ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
             continue;
         }
 
-        wanted = (f == NULL || f->ntools == 0);
-
-        for (j = 0; !wanted && j < f->ntools; j++) {
-            wanted = (f->tools[j].len == node->name_len
-                      && ngx_memcmp(f->tools[j].data, node->name,
-                                    node->name_len)
-                         == 0);
+        if (!ngx_http_rtdash_filter_has(f, node->name, node->name_len)) {
+            continue;
         }
 
         a = &copy[n];
         a->rule = ngx_http_rtdash_rule_by_id(ctx, st->rule);
 
-        if (!wanted || a->rule == NULL) {
+        if (a->rule == NULL) {
             continue;
         }
 
@@ -1033,65 +1033,6 @@ ngx_http_rtdash_alerts_copy(ngx_http_rtdash_ctx_t *ctx,
 
     *out = copy;
     *nout = n;
-
-    return NGX_OK;
-}
-
-
-/* the same as a JSON array */
-
-ngx_int_t
-ngx_http_rtdash_alerts_json(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_filter_t *f,
-    ngx_pool_t *pool, ngx_uint_t all)
-{
-    ngx_uint_t                n, k;
-    const char               *s;
-    ngx_http_rtdash_acopy_t  *copy, *a;
-
-    if (ngx_http_rtdash_alerts_copy(ctx, f, pool, all, &copy, &n) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_rtdash_out_lit(o, "[");
-
-    for (k = 0; k < n; k++) {
-        a = &copy[k];
-
-        if (k) {
-            ngx_http_rtdash_out_lit(o, ",");
-        }
-
-        ngx_http_rtdash_out_lit(o, "{\"rule\":");
-        ngx_http_rtdash_out_str(o, a->rule->name.data, a->rule->name.len);
-        ngx_http_rtdash_out_lit(o, ",\"tool\":");
-        ngx_http_rtdash_out_str(o, a->tool, a->tool_len);
-        s = ngx_http_rtdash_state_name(a->state);
-        ngx_http_rtdash_out_lit(o, ",\"state\":\"");
-        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
-        ngx_http_rtdash_out_lit(o, "\",\"severity\":\"");
-        ngx_http_rtdash_out_raw(o, (u_char *) ngx_http_rtdash_level_name(
-                                                      a->rule->severity), 4);
-        s = ngx_http_rtdash_metric_name(a->rule->metric);
-        ngx_http_rtdash_out_lit(o, "\",\"metric\":\"");
-        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
-        ngx_http_rtdash_out_lit(o, "\",\"value\":");
-
-        if (a->value == a->value) {
-            ngx_http_rtdash_out_num_g(o, a->value, 6);
-
-        } else {
-            ngx_http_rtdash_out_lit(o, "null");
-        }
-
-        ngx_http_rtdash_out_lit(o, ",\"since\":");
-        ngx_http_rtdash_out_num(o, a->since);
-        ngx_http_rtdash_out_lit(o, ",\"t\":");
-        ngx_http_rtdash_out_num(o, a->since);
-        ngx_http_rtdash_out_lit(o, "}");
-    }
-
-    ngx_http_rtdash_out_lit(o, "]");
 
     return NGX_OK;
 }

@@ -142,6 +142,28 @@ ngx_http_rtdash_frame_text(ngx_log_t *log, const char *text, size_t len)
 }
 
 
+ngx_uint_t
+ngx_http_rtdash_filter_has(ngx_http_rtdash_filter_t *f, u_char *name,
+    size_t len)
+{
+    ngx_uint_t  i;
+
+    if (f == NULL || f->ntools == 0) {
+        return 1;
+    }
+
+    for (i = 0; i < f->ntools; i++) {
+        if (f->tools[i].len == len
+            && ngx_memcmp(f->tools[i].data, name, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
  * The messages of o, then the frame (if any) in one buffer: a frame of
  * its own; NULL on failure (the frame is released)
@@ -151,8 +173,7 @@ static ngx_http_rtdash_frame_t *
 ngx_http_rtdash_frame_join(ngx_log_t *log, ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_t *frame)
 {
-    u_char       *p, *data;
-    ngx_chain_t  *cl;
+    u_char  *p, *data;
 
     if (frame == NULL) {
         frame = ngx_http_rtdash_frame_text(log, "", 0);
@@ -167,11 +188,7 @@ ngx_http_rtdash_frame_join(ngx_log_t *log, ngx_http_rtdash_out_t *o,
         return NULL;
     }
 
-    p = data;
-
-    for (cl = o->first; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
+    p = ngx_http_rtdash_out_copy(o, data);
 
     if (frame->len) {
         ngx_memcpy(p, frame->data, frame->len);
@@ -809,10 +826,8 @@ ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
 static ngx_http_rtdash_frame_t *
 ngx_http_rtdash_render_write(ngx_http_rtdash_render_t *rd)
 {
-    u_char                   *p;
     size_t                   *hint;
     ngx_pool_t               *pool;
-    ngx_chain_t              *cl;
     ngx_http_rtdash_out_t     o;
     ngx_http_rtdash_frame_t  *frame;
 
@@ -856,11 +871,7 @@ ngx_http_rtdash_render_write(ngx_http_rtdash_render_t *rd)
             goto failed;
         }
 
-        p = frame->data;
-
-        for (cl = o.first; cl; cl = cl->next) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-        }
+        (void) ngx_http_rtdash_out_copy(&o, frame->data);
     }
 
     if (rd->framing->finish) {

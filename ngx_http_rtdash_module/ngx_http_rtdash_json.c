@@ -199,6 +199,21 @@ ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v, int digits)
 }
 
 
+/* what an output holds, copied to dst (o->size bytes); the end */
+
+u_char *
+ngx_http_rtdash_out_copy(ngx_http_rtdash_out_t *o, u_char *dst)
+{
+    ngx_chain_t  *cl;
+
+    for (cl = o->first; cl; cl = cl->next) {
+        dst = ngx_cpymem(dst, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    return dst;
+}
+
+
 /* what another output holds, copied at the end of this one */
 
 void

@@ -592,7 +592,7 @@ typedef struct {
     void                      (*finish)(ngx_http_rtdash_frame_t *frame);
     void                      (*message)(ngx_http_rtdash_out_t *o,
                                          const char *event, uint64_t id,
-                                         u_char *json, size_t len);
+                                         ngx_http_rtdash_out_t *json);
 } ngx_http_rtdash_framing_t;
 
 
@@ -840,6 +840,10 @@ ngx_int_t ngx_http_rtdash_watch_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
     u_char *buf, size_t len);
 size_t ngx_http_rtdash_watch_image_max(ngx_http_rtdash_ctx_t *ctx);
 
+/* frame.c: a tool of the filter (no tools: every tool) */
+ngx_uint_t ngx_http_rtdash_filter_has(ngx_http_rtdash_filter_t *f,
+    u_char *name, size_t len);
+
 /* eval.c: the alert rules' evaluation */
 ngx_int_t ngx_http_rtdash_eval_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
@@ -932,6 +936,7 @@ void ngx_http_rtdash_out_str(ngx_http_rtdash_out_t *o, const u_char *s,
     size_t len);
 void ngx_http_rtdash_out_append(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_t *src);
+u_char *ngx_http_rtdash_out_copy(ngx_http_rtdash_out_t *o, u_char *dst);
 void ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v);
 void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
     int digits);

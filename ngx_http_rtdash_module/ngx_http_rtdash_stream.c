@@ -200,7 +200,7 @@ static void ngx_http_rtdash_sse_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_frame_mode_e mode, uint64_t id);
 static void ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o);
 static void ngx_http_rtdash_sse_message(ngx_http_rtdash_out_t *o,
-    const char *event, uint64_t id, u_char *json, size_t len);
+    const char *event, uint64_t id, ngx_http_rtdash_out_t *json);
 
 
 /* SSE: "retry:" before a snapshot, "id:", "event:", one "data:" line */
@@ -1155,14 +1155,14 @@ ngx_http_rtdash_sse_close(ngx_http_rtdash_out_t *o)
 
 static void
 ngx_http_rtdash_sse_message(ngx_http_rtdash_out_t *o, const char *event,
-    uint64_t id, u_char *json, size_t len)
+    uint64_t id, ngx_http_rtdash_out_t *json)
 {
     ngx_http_rtdash_out_lit(o, "id: ");
     ngx_http_rtdash_out_uint(o, id);
     ngx_http_rtdash_out_lit(o, "\nevent: ");
     ngx_http_rtdash_out_raw(o, (u_char *) event, ngx_strlen(event));
     ngx_http_rtdash_out_lit(o, "\ndata: ");
-    ngx_http_rtdash_out_raw(o, json, len);
+    ngx_http_rtdash_out_append(o, json);
     ngx_http_rtdash_out_lit(o, "\n\n");
 }
 

@@ -42,10 +42,6 @@ static void ngx_http_rtdash_witem_alert(ngx_http_rtdash_out_t *o,
 static void ngx_http_rtdash_witem_anomaly(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_witem_t *it);
 static void ngx_http_rtdash_out_maybe(ngx_http_rtdash_out_t *o, double v);
-static ngx_uint_t ngx_http_rtdash_witem_wanted(ngx_http_rtdash_witem_t *it,
-    ngx_http_rtdash_filter_t *f);
-static u_char *ngx_http_rtdash_out_flat(ngx_http_rtdash_out_t *o,
-    size_t *len);
 
 
 const char *
@@ -229,7 +225,9 @@ ngx_http_rtdash_witems_json(ngx_http_rtdash_out_t *o,
         it = (ngx_http_rtdash_witem_t *) ((u_char *) w->items
                                           + i * w->item_size);
 
-        if (!ngx_http_rtdash_witem_wanted(it, f)) {
+        if (it->tool_len
+            && !ngx_http_rtdash_filter_has(f, it->tool, it->tool_len))
+        {
             continue;
         }
 
@@ -244,25 +242,56 @@ ngx_http_rtdash_witems_json(ngx_http_rtdash_out_t *o,
 }
 
 
-static ngx_uint_t
-ngx_http_rtdash_witem_wanted(ngx_http_rtdash_witem_t *it,
-    ngx_http_rtdash_filter_t *f)
+/* the alert states for a reader (ngx_http_rtdash_alerts_copy()) */
+
+ngx_int_t
+ngx_http_rtdash_alerts_json(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_filter_t *f,
+    ngx_pool_t *pool, ngx_uint_t all)
 {
-    ngx_uint_t  i;
+    ngx_uint_t                n, k;
+    const char               *s;
+    ngx_http_rtdash_acopy_t  *copy, *a;
 
-    if (it->tool_len == 0 || f == NULL || f->ntools == 0) {
-        return 1;
+    if (ngx_http_rtdash_alerts_copy(ctx, f, pool, all, &copy, &n) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    for (i = 0; i < f->ntools; i++) {
-        if (f->tools[i].len == it->tool_len
-            && ngx_memcmp(f->tools[i].data, it->tool, it->tool_len) == 0)
-        {
-            return 1;
+    ngx_http_rtdash_out_lit(o, "[");
+
+    for (k = 0; k < n; k++) {
+        a = &copy[k];
+
+        if (k) {
+            ngx_http_rtdash_out_lit(o, ",");
         }
+
+        ngx_http_rtdash_out_lit(o, "{\"rule\":");
+        ngx_http_rtdash_out_str(o, a->rule->name.data, a->rule->name.len);
+        ngx_http_rtdash_out_lit(o, ",\"tool\":");
+        ngx_http_rtdash_out_str(o, a->tool, a->tool_len);
+        s = ngx_http_rtdash_state_name(a->state);
+        ngx_http_rtdash_out_lit(o, ",\"state\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
+        ngx_http_rtdash_out_lit(o, "\",\"severity\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) ngx_http_rtdash_level_name(
+                                                      a->rule->severity), 4);
+        s = ngx_http_rtdash_metric_name(a->rule->metric);
+        ngx_http_rtdash_out_lit(o, "\",\"metric\":\"");
+        ngx_http_rtdash_out_raw(o, (u_char *) s, ngx_strlen(s));
+        ngx_http_rtdash_out_lit(o, "\",\"value\":");
+        ngx_http_rtdash_out_maybe(o, a->value);
+
+        ngx_http_rtdash_out_lit(o, ",\"since\":");
+        ngx_http_rtdash_out_num(o, a->since);
+        ngx_http_rtdash_out_lit(o, ",\"t\":");
+        ngx_http_rtdash_out_num(o, a->since);
+        ngx_http_rtdash_out_lit(o, "}");
     }
 
-    return 0;
+    ngx_http_rtdash_out_lit(o, "]");
+
+    return NGX_OK;
 }
 
 
@@ -278,8 +307,6 @@ ngx_http_rtdash_watch_messages(ngx_http_rtdash_ctx_t *ctx,
     uint64_t since, uint64_t upto, ngx_pool_t *pool,
     ngx_http_rtdash_out_t *o, ngx_uint_t *n)
 {
-    u_char                   *json;
-    size_t                    len;
     uint64_t                  next;
     ngx_uint_t                k, i[NGX_HTTP_RTDASH_WATCH_RINGS], best;
     ngx_http_rtdash_out_t     one;
@@ -334,53 +361,23 @@ ngx_http_rtdash_watch_messages(ngx_http_rtdash_ctx_t *ctx,
 
         i[best]++;
 
-        if (!ngx_http_rtdash_witem_wanted(pick, f)) {
+        if (pick->tool_len
+            && !ngx_http_rtdash_filter_has(f, pick->tool, pick->tool_len))
+        {
             continue;
         }
 
         ngx_http_rtdash_out_init(&one, pool, 1024);
         ngx_http_rtdash_witem_json(&one, pick);
 
-        json = ngx_http_rtdash_out_flat(&one, &len);
-        if (json == NULL) {
+        if (one.failed) {
             return NGX_ERROR;
         }
 
         framing->message(o, ngx_http_rtdash_witem_event(pick), pick->seq,
-                         json, len);
+                         &one);
         (*n)++;
     }
-}
-
-
-static u_char *
-ngx_http_rtdash_out_flat(ngx_http_rtdash_out_t *o, size_t *len)
-{
-    u_char       *p, *data;
-    ngx_chain_t  *cl;
-
-    if (o->failed) {
-        return NULL;
-    }
-
-    *len = o->size;
-
-    if (o->first->next == NULL) {
-        return o->first->buf->pos;
-    }
-
-    data = ngx_pnalloc(o->pool, o->size);
-    if (data == NULL) {
-        return NULL;
-    }
-
-    p = data;
-
-    for (cl = o->first; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    return data;
 }
 
 

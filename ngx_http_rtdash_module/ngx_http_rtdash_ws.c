@@ -29,7 +29,7 @@ static void ngx_http_rtdash_ws_open(ngx_http_rtdash_out_t *o,
 static void ngx_http_rtdash_ws_close_json(ngx_http_rtdash_out_t *o);
 static void ngx_http_rtdash_ws_finish(ngx_http_rtdash_frame_t *frame);
 static void ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o,
-    const char *event, uint64_t id, u_char *json, size_t len);
+    const char *event, uint64_t id, ngx_http_rtdash_out_t *json);
 static u_char *ngx_http_rtdash_ws_head(u_char *p, ngx_uint_t opcode,
     size_t len);
 static ngx_int_t ngx_http_rtdash_ws_header_has(ngx_http_request_t *r,
@@ -256,7 +256,7 @@ ngx_http_rtdash_ws_close_json(ngx_http_rtdash_out_t *o)
 
 static void
 ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o, const char *event,
-    uint64_t id, u_char *json, size_t len)
+    uint64_t id, ngx_http_rtdash_out_t *json)
 {
     u_char  head[NGX_HTTP_RTDASH_WS_HEAD], num[NGX_INT64_LEN], *e, *ne;
     size_t  elen, plen;
@@ -265,7 +265,7 @@ ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o, const char *event,
     ne = ngx_sprintf(num, "%uL", id);
 
     plen = sizeof("{\"event\":\"\",\"id\":,\"data\":}") - 1 + elen
-           + (ne - num) + len;
+           + (ne - num) + json->size;
 
     e = ngx_http_rtdash_ws_head(head, 0x1, plen);
 
@@ -275,7 +275,7 @@ ngx_http_rtdash_ws_message_out(ngx_http_rtdash_out_t *o, const char *event,
     ngx_http_rtdash_out_lit(o, "\",\"id\":");
     ngx_http_rtdash_out_raw(o, num, ne - num);
     ngx_http_rtdash_out_lit(o, ",\"data\":");
-    ngx_http_rtdash_out_raw(o, json, len);
+    ngx_http_rtdash_out_append(o, json);
     ngx_http_rtdash_out_lit(o, "}");
 }
 
