@@ -31,11 +31,13 @@ sub score {
 
 # a body of events: for each count, that many in the minute that many
 # minutes back (the last count is the last complete minute), each with a
-# value; waits first if the current minute ends within 5 s
+# value; waits first if the current minute ends within 15 s (the body is
+# built before nginx starts, the block waits 1.5 s, and the evaluation
+# must find the last complete minute where the body put it)
 sub history {
     my ($tool, $value, @counts) = @_;
     my $now = Time::HiRes::time();
-    if (60 - $now % 60 < 5) {
+    if (60 - $now % 60 < 15) {
         Time::HiRes::sleep(60 - $now + int($now / 60) * 60 + 0.2);
         $now = Time::HiRes::time();
     }
