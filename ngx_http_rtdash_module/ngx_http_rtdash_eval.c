@@ -24,6 +24,12 @@
 #define ngx_http_rtdash_value_metric(m)                                      \
     ((m) >= NGX_HTTP_RTDASH_M_USERS && (m) <= NGX_HTTP_RTDASH_M_MAX)
 
+/* rate, count, flagged, share, absent: counted in the window */
+#define ngx_http_rtdash_count_metric(m)                                      \
+    ((m) == NGX_HTTP_RTDASH_M_RATE || (m) == NGX_HTTP_RTDASH_M_COUNT         \
+     || (m) == NGX_HTTP_RTDASH_M_FLAGGED || (m) == NGX_HTTP_RTDASH_M_SHARE   \
+     || (m) == NGX_HTTP_RTDASH_M_ABSENT)
+
 
 /* a rule resolved for one evaluation: its type's index in the zone */
 typedef struct {
@@ -31,7 +37,20 @@ typedef struct {
     ngx_int_t                   type;         /* -1: every type or none */
     ngx_uint_t                  known;        /* the type is in the zone */
     ngx_int_t                   cached;       /* its column of the cache */
+    ngx_int_t                   counts;       /* its window's counts, or -1 */
 } ngx_http_rtdash_erule_t;
+
+
+/*
+ * The counts of every type in one window of a tool, summed once per
+ * evaluation of the tool for all the rules of that window
+ */
+typedef struct {
+    ngx_uint_t                  window;
+    uint64_t                    gen;          /* the tool's evaluation */
+    int64_t                     count[NGX_HTTP_RTDASH_TYPES_MAX];
+    int64_t                     flagged[NGX_HTTP_RTDASH_TYPES_MAX];
+} ngx_http_rtdash_cwin_t;
 
 
 /*
@@ -49,15 +68,11 @@ typedef struct {
 /* counts being summed over buckets, some of them taken away */
 typedef struct {
     ngx_http_rtdash_ctx_t      *ctx;
-    ngx_int_t                   type;         /* -1: every type */
-    ngx_uint_t                  all_too;
-    int64_t                     count;
-    int64_t                     flagged;
-    int64_t                     all;
+    int64_t                    *count;        /* [ntypes] */
+    int64_t                    *flagged;      /* [ntypes] */
 } ngx_http_rtdash_sum_t;
 
 
-/* a worker's evaluator of a zone */
 /* a tool's last minute scored for anomalies by this worker */
 typedef struct {
     uint64_t                    born;
@@ -65,6 +80,7 @@ typedef struct {
 } ngx_http_rtdash_scored_t;
 
 
+/* a worker's evaluator of a zone */
 typedef struct {
     ngx_http_rtdash_ctx_t      *ctx;
     ngx_event_t                 timer;
@@ -72,6 +88,14 @@ typedef struct {
     ngx_http_rtdash_scored_t   *scored;       /* [nslots], anomalies */
     ngx_http_rtdash_vcache_t   *cache;        /* [nslots][ncached] */
     ngx_uint_t                  ncached;      /* value rules */
+    ngx_http_rtdash_cwin_t     *cwin;         /* [ncwin], count windows */
+    ngx_uint_t                  ncwin;
+    /* the minutes of the tool read by its value rules, newest first */
+    u_char                     *mins;         /* [nmins] of min_size */
+    uint64_t                   *mgen;         /* [nmins]: read in gen */
+    u_char                     *mhas;         /* [nmins]: it has the minute */
+    ngx_uint_t                  nmins;
+    uint64_t                    gen;          /* one a tool evaluated */
 } ngx_http_rtdash_eval_t;
 
 
@@ -87,14 +111,20 @@ static ngx_uint_t ngx_http_rtdash_rule_applies(ngx_http_rtdash_rule_t *rule,
     ngx_http_rtdash_node_t *node);
 static double ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now);
-static void ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
-    ngx_uint_t window, ngx_uint_t want_all, uint64_t *count,
-    uint64_t *flagged, uint64_t *all);
+static ngx_int_t ngx_http_rtdash_cwin_index(ngx_http_rtdash_eval_t *ev,
+    ngx_uint_t window);
+static void ngx_http_rtdash_counts_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now,
+    uint64_t *count, uint64_t *flagged, uint64_t *all);
+static void ngx_http_rtdash_window_sum_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t now, ngx_http_rtdash_cwin_t *cw);
 static void ngx_http_rtdash_sum_seconds(ngx_http_rtdash_sum_t *sum,
     ngx_http_rtdash_node_t *node, time_t from, time_t to, ngx_int_t sign);
 static void ngx_http_rtdash_sum_add(ngx_http_rtdash_sum_t *sum,
     uint32_t *cnt, uint32_t *flg, ngx_int_t sign);
+static ngx_http_rtdash_minute_t *ngx_http_rtdash_eval_minute_locked(
+    ngx_http_rtdash_eval_t *ev, ngx_http_rtdash_node_t *node, time_t t,
+    time_t now);
 static double ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_node_t *node, ngx_http_rtdash_metric_e metric,
     time_t now, ngx_uint_t window);
@@ -175,7 +205,8 @@ ngx_int_t
 ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_ctx_t *ctx)
 {
-    ngx_uint_t               i;
+    ngx_uint_t               i, minutes;
+    ngx_http_rtdash_rule_t  *rule;
     ngx_http_rtdash_eval_t  *ev;
 
     if (ctx->nrules == 0 && ctx->anomaly == NULL) {
@@ -200,11 +231,43 @@ ngx_http_rtdash_eval_init_process(ngx_cycle_t *cycle,
         }
     }
 
+    ev->cwin = ngx_palloc(cycle->pool,
+                          ngx_max(ctx->nrules, 1)
+                          * sizeof(ngx_http_rtdash_cwin_t));
+    if (ev->cwin == NULL) {
+        return NGX_ERROR;
+    }
+
     for (i = 0; i < ctx->nrules; i++) {
-        if (ngx_http_rtdash_value_metric(ctx->rules[i]->metric)) {
+        rule = ctx->rules[i];
+
+        if (ngx_http_rtdash_count_metric(rule->metric)
+            && ngx_http_rtdash_cwin_index(ev, rule->window) < 0)
+        {
+            ev->cwin[ev->ncwin].window = rule->window;
+            ev->cwin[ev->ncwin].gen = 0;
+            ev->ncwin++;
+        }
+
+        if (ngx_http_rtdash_value_metric(rule->metric)) {
             ev->ncached++;
+            minutes = ngx_max(rule->window / 60, 1);
+            ev->nmins = ngx_max(ev->nmins, minutes);
         }
     }
+
+    if (ev->nmins) {
+        ev->mins = ngx_palloc(cycle->pool, ev->nmins * ctx->layout.min_size);
+        ev->mgen = ngx_pcalloc(cycle->pool, ev->nmins * sizeof(uint64_t));
+        ev->mhas = ngx_pcalloc(cycle->pool, ev->nmins);
+
+        if (ev->mins == NULL || ev->mgen == NULL || ev->mhas == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* gen 0 is no tool's */
+    ev->gen = 1;
 
     if (ev->ncached) {
         ev->cache = ngx_pcalloc(cycle->pool, ctx->sh->nslots * ev->ncached
@@ -273,6 +336,8 @@ ngx_http_rtdash_eval_zone(ngx_http_rtdash_eval_t *ev, double now)
         er[i].known = 0;
         er[i].cached = ngx_http_rtdash_value_metric(rule->metric)
                        ? (ngx_int_t) c++ : -1;
+        er[i].counts = ngx_http_rtdash_count_metric(rule->metric)
+                       ? ngx_http_rtdash_cwin_index(ev, rule->window) : -1;
 
         if (rule->type.len == 0) {
             continue;
@@ -331,6 +396,9 @@ ngx_http_rtdash_eval_tool_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_astate_t  *st;
 
     ctx = ev->ctx;
+
+    /* what this tool's rules read is read anew */
+    ev->gen++;
 
     if (ctx->anomaly && node->slot < ctx->sh->nslots) {
         sc = &ev->scored[node->slot];
@@ -457,25 +525,8 @@ ngx_http_rtdash_metric_locked(ngx_http_rtdash_eval_t *ev,
     case NGX_HTTP_RTDASH_M_SHARE:
     case NGX_HTTP_RTDASH_M_ABSENT:
 
-        if (rule->type.len && !er->known) {
-            /* a type the zone never saw: none of it */
-            count = 0;
-            flagged = 0;
-            all = 0;
-
-            if (rule->metric == NGX_HTTP_RTDASH_M_SHARE) {
-                ngx_http_rtdash_counts_locked(ctx, node, -1, now,
-                                              rule->window, 1, &all,
-                                              &flagged, &all);
-            }
-
-        } else {
-            ngx_http_rtdash_counts_locked(ctx, node, er->type, now,
-                                          rule->window,
-                                          rule->metric
-                                          == NGX_HTTP_RTDASH_M_SHARE,
-                                          &count, &flagged, &all);
-        }
+        ngx_http_rtdash_counts_locked(ev, er, node, now, &count, &flagged,
+                                      &all);
 
         switch (rule->metric) {
         case NGX_HTTP_RTDASH_M_RATE:
@@ -543,22 +594,36 @@ ngx_http_rtdash_quiet(ngx_http_rtdash_node_t *node, time_t now,
 }
 
 
+static ngx_int_t
+ngx_http_rtdash_cwin_index(ngx_http_rtdash_eval_t *ev, ngx_uint_t window)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ev->ncwin; i++) {
+        if (ev->cwin[i].window == window) {
+            return i;
+        }
+    }
+
+    return -1;
+}
+
+
 /*
- * Events of a type (or of every type: type -1) in the window: up to
- * 300 s the last "window" seconds, else the current minute and the
- * window's whole minutes before it but one.  *all: of every type (with
- * a type, only if want_all).
+ * The rule's events in its window: of its type (of every type without
+ * one; none of a type the zone never saw), the flagged of them, and *all
+ * of every type.  The window's counts of every type are summed once per
+ * tool and evaluation, for every rule of that window.
  */
 
 static void
-ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_node_t *node, ngx_int_t type, time_t now,
-    ngx_uint_t window, ngx_uint_t want_all, uint64_t *count,
-    uint64_t *flagged, uint64_t *all)
+ngx_http_rtdash_counts_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_erule_t *er, ngx_http_rtdash_node_t *node, time_t now,
+    uint64_t *count, uint64_t *flagged, uint64_t *all)
 {
-    time_t                   t, from, m0, end;
-    ngx_http_rtdash_sum_t    sum;
-    ngx_http_rtdash_mrec_t  *m;
+    int64_t                  c, f, a;
+    ngx_uint_t               k, ntypes;
+    ngx_http_rtdash_cwin_t  *cw;
 
     *count = 0;
     *flagged = 0;
@@ -566,9 +631,63 @@ ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
 
     /* nothing written since before the window: none of it in the window */
 
-    if (ngx_http_rtdash_quiet(node, now, window)) {
+    if (er->counts < 0
+        || ngx_http_rtdash_quiet(node, now, er->rule->window))
+    {
         return;
     }
+
+    cw = &ev->cwin[er->counts];
+
+    if (cw->gen != ev->gen) {
+        cw->gen = ev->gen;
+        ngx_http_rtdash_window_sum_locked(ev->ctx, node, now, cw);
+    }
+
+    ntypes = ev->ctx->ntypes;
+    c = 0;
+    f = 0;
+    a = 0;
+
+    for (k = 0; k < ntypes; k++) {
+        a += ngx_max(cw->count[k], 0);
+        f += ngx_max(cw->flagged[k], 0);
+    }
+
+    if (er->type >= 0) {
+        c = ngx_max(cw->count[er->type], 0);
+        f = ngx_max(cw->flagged[er->type], 0);
+
+    } else if (er->rule->type.len == 0) {
+        c = a;
+
+    } else {
+        /* a type the zone never saw */
+        f = 0;
+    }
+
+    *count = (uint64_t) c;
+    *flagged = (uint64_t) f;
+    *all = (uint64_t) a;
+}
+
+
+/*
+ * The events of every type in the window: up to 300 s the last "window"
+ * seconds, else the current minute and the window's whole minutes before
+ * it but one
+ */
+
+static void
+ngx_http_rtdash_window_sum_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t now, ngx_http_rtdash_cwin_t *cw)
+{
+    time_t                   t, from, m0, end;
+    ngx_uint_t               window;
+    ngx_http_rtdash_sum_t    sum;
+    ngx_http_rtdash_mrec_t  *m;
+
+    window = cw->window;
 
     if (window <= NGX_HTTP_RTDASH_SECONDS) {
         from = now - (time_t) window + 1;
@@ -577,12 +696,12 @@ ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
         from = now - now % 60 - (time_t) (window / 60 - 1) * 60;
     }
 
+    ngx_memzero(cw->count, ctx->ntypes * sizeof(int64_t));
+    ngx_memzero(cw->flagged, ctx->ntypes * sizeof(int64_t));
+
     sum.ctx = ctx;
-    sum.type = type;
-    sum.all_too = (type < 0 || want_all);
-    sum.count = 0;
-    sum.flagged = 0;
-    sum.all = 0;
+    sum.count = cw->count;
+    sum.flagged = cw->flagged;
 
     /*
      * The seconds up to the first whole minute, or, when they are more
@@ -618,14 +737,6 @@ ngx_http_rtdash_counts_locked(ngx_http_rtdash_ctx_t *ctx,
                                     ngx_http_rtdash_mrec_flagged(ctx, m), 1);
         }
     }
-
-    *count = (uint64_t) ngx_max(sum.count, 0);
-    *flagged = (uint64_t) ngx_max(sum.flagged, 0);
-    *all = (uint64_t) ngx_max(sum.all, 0);
-
-    if (type < 0) {
-        *count = *all;
-    }
 }
 
 
@@ -654,21 +765,44 @@ ngx_http_rtdash_sum_add(ngx_http_rtdash_sum_t *sum, uint32_t *cnt,
 {
     ngx_uint_t  k;
 
-    if (sum->type >= 0) {
-        sum->count += sign * (int64_t) cnt[sum->type];
-        sum->flagged += sign * (int64_t) flg[sum->type];
+    for (k = 0; k < sum->ctx->ntypes; k++) {
+        sum->count[k] += sign * (int64_t) cnt[k];
+        sum->flagged[k] += sign * (int64_t) flg[k];
+    }
+}
 
-    } else {
-        for (k = 0; k < sum->ctx->ntypes; k++) {
-            sum->flagged += sign * (int64_t) flg[k];
-        }
+
+/*
+ * A minute of the tool for its value rules, read once per evaluation of
+ * the tool; NULL: the tool has no bucket of that minute
+ */
+
+static ngx_http_rtdash_minute_t *
+ngx_http_rtdash_eval_minute_locked(ngx_http_rtdash_eval_t *ev,
+    ngx_http_rtdash_node_t *node, time_t t, time_t now)
+{
+    ngx_uint_t                 k;
+    ngx_http_rtdash_minute_t  *m;
+
+    k = (ngx_uint_t) ((now - now % 60 - t) / 60);
+
+    if (k >= ev->nmins) {
+        /* not a window of the rules (cannot be): read it alone */
+        m = ev->minute;
+        return ngx_http_rtdash_minute_read_locked(ev->ctx, node, t, m)
+               ? m : NULL;
     }
 
-    if (sum->all_too) {
-        for (k = 0; k < sum->ctx->ntypes; k++) {
-            sum->all += sign * (int64_t) cnt[k];
-        }
+    m = (ngx_http_rtdash_minute_t *)
+            (ev->mins + k * ev->ctx->layout.min_size);
+
+    if (ev->mgen[k] != ev->gen) {
+        ev->mgen[k] = ev->gen;
+        ev->mhas[k] = (u_char) ngx_http_rtdash_minute_read_locked(ev->ctx,
+                                                                  node, t, m);
     }
+
+    return ev->mhas[k] ? m : NULL;
 }
 
 
@@ -687,8 +821,6 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     ngx_http_rtdash_vstat_t    merged;
     ngx_http_rtdash_hwide_t    users;
 
-    one = ev->minute;
-
     if (ngx_http_rtdash_quiet(node, now, window + 60)) {
         return (metric == NGX_HTTP_RTDASH_M_USERS) ? 0 : NAN;
     }
@@ -705,7 +837,8 @@ ngx_http_rtdash_values_locked(ngx_http_rtdash_eval_t *ev,
     }
 
     for (t = from; t <= now; t += 60) {
-        if (!ngx_http_rtdash_minute_read_locked(ev->ctx, node, t, one)) {
+        one = ngx_http_rtdash_eval_minute_locked(ev, node, t, now);
+        if (one == NULL) {
             continue;
         }
 

@@ -154,24 +154,42 @@ ngx_http_rtdash_out_str(ngx_http_rtdash_out_t *o, const u_char *s,
 void
 ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v)
 {
-    u_char  *p, *e;
+    u_char  *p;
 
     p = ngx_http_rtdash_out_reserve(o, NGX_INT64_LEN);
     if (p == NULL) {
         return;
     }
 
-    e = ngx_sprintf(p, "%uL", v);
+    p = ngx_http_rtdash_fmt_uint(p, v);
 
-    o->buf->last = e;
-    o->size += e - p;
+    o->size += p - o->buf->last;
+    o->buf->last = p;
+}
+
+
+/* the digits of v at p (NGX_INT64_LEN bytes at most), without a format */
+
+u_char *
+ngx_http_rtdash_fmt_uint(u_char *p, uint64_t v)
+{
+    u_char  *d;
+    u_char   digits[NGX_INT64_LEN];
+
+    d = digits + NGX_INT64_LEN;
+
+    do {
+        *--d = (u_char) ('0' + v % 10);
+        v /= 10;
+    } while (v);
+
+    return ngx_cpymem(p, d, digits + NGX_INT64_LEN - d);
 }
 
 
 void
 ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v, int digits)
 {
-    int      n;
     u_char  *p;
 
     if (!isfinite(v)) {
@@ -179,23 +197,40 @@ ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v, int digits)
         return;
     }
 
-    p = ngx_http_rtdash_out_reserve(o, 32);
+    p = ngx_http_rtdash_out_reserve(o, NGX_HTTP_RTDASH_NUM_LEN);
     if (p == NULL) {
         return;
     }
 
-    if (v == floor(v) && fabs(v) < 1e15) {
-        n = ngx_sprintf(p, "%L", (int64_t) v) - p;
+    p = ngx_http_rtdash_fmt_num_g(p, v, digits);
 
-    } else {
-        n = snprintf((char *) p, 32, "%.*g", digits, v);
-        if (n < 0 || n >= 32) {
-            n = 0;
+    o->size += p - o->buf->last;
+    o->buf->last = p;
+}
+
+
+/*
+ * A finite number at p (NGX_HTTP_RTDASH_NUM_LEN bytes at most): whole
+ * numbers as integers, the others with "digits" significant digits
+ */
+
+u_char *
+ngx_http_rtdash_fmt_num_g(u_char *p, double v, int digits)
+{
+    int  n;
+
+    if (v == floor(v) && fabs(v) < 1e15) {
+        if (v < 0) {
+            *p++ = '-';
+            v = -v;
         }
+
+        return ngx_http_rtdash_fmt_uint(p, (uint64_t) v);
     }
 
-    o->buf->last = p + n;
-    o->size += n;
+    n = snprintf((char *) p, NGX_HTTP_RTDASH_NUM_LEN, "%.*g", digits, v);
+
+    return (n > 0 && n < NGX_HTTP_RTDASH_NUM_LEN) ? p + n : p;
 }
 
 

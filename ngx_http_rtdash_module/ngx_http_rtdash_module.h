@@ -941,6 +941,9 @@ void ngx_http_rtdash_out_num(ngx_http_rtdash_out_t *o, double v);
 void ngx_http_rtdash_out_num_g(ngx_http_rtdash_out_t *o, double v,
     int digits);
 void ngx_http_rtdash_out_uint(ngx_http_rtdash_out_t *o, uint64_t v);
+u_char *ngx_http_rtdash_fmt_uint(u_char *p, uint64_t v);
+#define NGX_HTTP_RTDASH_NUM_LEN  32
+u_char *ngx_http_rtdash_fmt_num_g(u_char *p, double v, int digits);
 #define ngx_http_rtdash_out_lit(o, s)                                        \
     ngx_http_rtdash_out_raw(o, (const u_char *) s, sizeof(s) - 1)
 

@@ -31,6 +31,9 @@
 #define NGX_HTTP_RTDASH_PROM_SLICE      512     /* tools copied a turn */
 #define NGX_HTTP_RTDASH_PROM_CHUNK      65536   /* bytes written a turn */
 
+/* " value\n" at most */
+#define NGX_HTTP_RTDASH_PROM_VALUE_LEN  (NGX_HTTP_RTDASH_NUM_LEN + 2)
+
 #define NGX_HTTP_RTDASH_PROM_TYPE                                            \
     "text/plain; version=0.0.4; charset=utf-8"
 
@@ -65,6 +68,11 @@ typedef struct {
     ngx_pool_t                 *tmp;          /* the chunk's buffers */
     ngx_chain_t                *sent;         /* the chunk being sent */
     ngx_http_rtdash_summary_t   s;            /* a tool, being copied */
+    /* the labels every sample of a tool starts with, escaped once */
+    u_char                     *labels;       /* {zone="z",tool="t" */
+    size_t                      labels_len;
+    ngx_http_rtdash_prom_tool_t  *labelled;   /* the tool they are of */
+    ngx_str_t                  *type_labels;  /* ,type="t"} of each type */
     unsigned                    copying:1;
     unsigned                    header_sent:1;
 } ngx_http_rtdash_prom_t;
@@ -99,11 +107,11 @@ static ngx_uint_t ngx_http_rtdash_prom_render(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_family(ngx_http_rtdash_prom_t *pm,
     const char *name, const char *type, const char *help);
 static void ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm,
-    const char *metric, ngx_http_rtdash_prom_tool_t *t);
+    const char *metric);
 static void ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o,
     const char *name, const u_char *value, size_t len);
-static void ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v,
-    int digits);
+static u_char *ngx_http_rtdash_prom_escape(u_char *p, const u_char *value,
+    size_t len);
 static void ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm);
 static void ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
@@ -121,9 +129,15 @@ static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
 static void ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t);
 static void ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, const char *sum, const char *count);
-static void ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, double le, uint64_t n);
+    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t hist);
+static u_char *ngx_http_rtdash_prom_sample(ngx_http_rtdash_prom_t *pm,
+    ngx_str_t *metric, ngx_http_rtdash_prom_tool_t *t, const u_char *extra,
+    size_t len);
+static void ngx_http_rtdash_prom_sample_end(ngx_http_rtdash_prom_t *pm,
+    u_char *p);
+static u_char *ngx_http_rtdash_prom_uint(u_char *p, uint64_t n);
+static u_char *ngx_http_rtdash_prom_fmt_value(u_char *p, double v,
+    int digits);
 
 
 /* in the order of the exposition, after the zone's families */
@@ -216,6 +230,8 @@ ngx_http_rtdash_prometheus_handler(ngx_http_request_t *r)
 static ngx_http_rtdash_prom_t *
 ngx_http_rtdash_prom_start(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx)
 {
+    u_char                  *p;
+    ngx_uint_t               i;
     ngx_pool_cleanup_t      *cln;
     ngx_http_rtdash_prom_t  *pm;
 
@@ -260,6 +276,39 @@ ngx_http_rtdash_prom_start(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx)
     pm->tools = ngx_palloc(r->pool, pm->stride * (pm->max + 1));
     if (pm->tools == NULL) {
         return NULL;
+    }
+
+    /* every byte of both escaped at worst */
+
+    pm->labels = ngx_palloc(r->pool, sizeof("{zone=\"\",tool=\"\"")
+                                     + 2 * ctx->name.len
+                                     + 2 * NGX_HTTP_RTDASH_TOOL_MAX);
+    if (pm->labels == NULL) {
+        return NULL;
+    }
+
+    /* the type labels, escaped once */
+
+    pm->type_labels = ngx_palloc(r->pool,
+                                 (pm->zi.ntypes + 1) * sizeof(ngx_str_t));
+    if (pm->type_labels == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < pm->zi.ntypes; i++) {
+        p = ngx_palloc(r->pool, sizeof(",type=\"\"}")
+                                + 2 * pm->zi.types[i].len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        pm->type_labels[i].data = p;
+        p = ngx_cpymem(p, ",type=\"", sizeof(",type=\"") - 1);
+        p = ngx_http_rtdash_prom_escape(p, pm->zi.types[i].name,
+                                        pm->zi.types[i].len);
+        *p++ = '"';
+        *p++ = '}';
+        pm->type_labels[i].len = p - pm->type_labels[i].data;
     }
 
     return pm;
@@ -579,32 +628,25 @@ ngx_http_rtdash_prom_family(ngx_http_rtdash_prom_t *pm, const char *name,
 }
 
 
-/* "metric{zone="..."[,tool="..."]": the caller adds labels and "} value" */
+/* "metric{zone="..."": the caller adds labels and "} value" */
 
 static void
-ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm, const char *metric,
-    ngx_http_rtdash_prom_tool_t *t)
+ngx_http_rtdash_prom_labels(ngx_http_rtdash_prom_t *pm, const char *metric)
 {
     ngx_http_rtdash_out_raw(pm->o, (u_char *) metric, ngx_strlen(metric));
     ngx_http_rtdash_out_lit(pm->o, "{");
     ngx_http_rtdash_prom_label(pm->o, "zone", pm->ctx->name.data,
                                pm->ctx->name.len);
-
-    if (t) {
-        ngx_http_rtdash_out_lit(pm->o, ",");
-        ngx_http_rtdash_prom_label(pm->o, "tool", t->name, t->name_len);
-    }
 }
 
 
-/* a label value escapes backslash, double quote and line feed */
+/* name="value" */
 
 static void
 ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o, const char *name,
     const u_char *value, size_t len)
 {
     u_char  *p, *start;
-    size_t   i;
 
     ngx_http_rtdash_out_raw(o, (u_char *) name, ngx_strlen(name));
     ngx_http_rtdash_out_lit(o, "=\"");
@@ -616,7 +658,20 @@ ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o, const char *name,
         return;
     }
 
-    p = start;
+    p = ngx_http_rtdash_prom_escape(start, value, len);
+    *p++ = '"';
+
+    o->buf->last = p;
+    o->size += p - start;
+}
+
+
+/* a label value escapes backslash, double quote and line feed */
+
+static u_char *
+ngx_http_rtdash_prom_escape(u_char *p, const u_char *value, size_t len)
+{
+    size_t  i;
 
     for (i = 0; i < len; i++) {
         switch (value[i]) {
@@ -637,27 +692,7 @@ ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o, const char *name,
         }
     }
 
-    *p++ = '"';
-
-    o->buf->last = p;
-    o->size += p - start;
-}
-
-
-/* a sample's value: NaN as the format spells it, else as JSON numbers */
-
-static void
-ngx_http_rtdash_prom_value(ngx_http_rtdash_out_t *o, double v, int digits)
-{
-    ngx_http_rtdash_out_lit(o, " ");
-
-    if (isnan(v)) {
-        ngx_http_rtdash_out_lit(o, "NaN\n");
-        return;
-    }
-
-    ngx_http_rtdash_out_num_g(o, v, digits);
-    ngx_http_rtdash_out_lit(o, "\n");
+    return p;
 }
 
 
@@ -708,7 +743,7 @@ ngx_http_rtdash_prom_zone(ngx_http_rtdash_prom_t *pm)
     for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         ngx_http_rtdash_prom_family(pm, families[i].name, families[i].type,
                                     families[i].help);
-        ngx_http_rtdash_prom_labels(pm, families[i].name, NULL);
+        ngx_http_rtdash_prom_labels(pm, families[i].name);
         ngx_http_rtdash_out_lit(pm->o, "} ");
         ngx_http_rtdash_out_uint(pm->o, values[i]);
         ngx_http_rtdash_out_lit(pm->o, "\n");
@@ -733,7 +768,7 @@ ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm)
 
     ngx_http_rtdash_prom_family(pm, "rtdash_notices_total", "counter",
                                 "Notices posted.");
-    ngx_http_rtdash_prom_labels(pm, "rtdash_notices_total", NULL);
+    ngx_http_rtdash_prom_labels(pm, "rtdash_notices_total");
     ngx_http_rtdash_out_lit(pm->o, "} ");
     ngx_http_rtdash_out_uint(pm->o, pm->zi.notices);
     ngx_http_rtdash_out_lit(pm->o, "\n");
@@ -749,8 +784,7 @@ ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm)
 
     for (k = NGX_HTTP_RTDASH_INACTIVE; k < NGX_HTTP_RTDASH_STATES; k++) {
         s = ngx_http_rtdash_state_name(k);
-        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_transitions_total",
-                                    NULL);
+        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_transitions_total");
         ngx_http_rtdash_out_lit(pm->o, ",");
         ngx_http_rtdash_prom_label(pm->o, "state", (u_char *) s,
                                    ngx_strlen(s));
@@ -774,7 +808,7 @@ ngx_http_rtdash_prom_watch(ngx_http_rtdash_prom_t *pm)
     for (k = 0; k < n; k++) {
         a = &copy[k];
 
-        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_state", NULL);
+        ngx_http_rtdash_prom_labels(pm, "rtdash_alert_state");
         ngx_http_rtdash_out_lit(pm->o, ",");
         ngx_http_rtdash_prom_label(pm->o, "rule", a->rule->name.data,
                                    a->rule->name.len);
@@ -798,12 +832,15 @@ static void
 ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t, ngx_uint_t flagged)
 {
-    uint64_t                *v, *totals;
-    ngx_uint_t               k;
-    const char              *name;
-    ngx_http_rtdash_type_t  *type;
+    u_char      *p;
+    uint64_t    *v, *totals;
+    ngx_uint_t   k;
+    ngx_str_t   *name;
 
-    name = flagged ? "rtdash_events_flagged_total" : "rtdash_events_total";
+    static ngx_str_t  total = ngx_string("rtdash_events_total");
+    static ngx_str_t  flags = ngx_string("rtdash_events_flagged_total");
+
+    name = flagged ? &flags : &total;
     totals = ngx_http_rtdash_prom_tool_totals(t);
     v = flagged ? ngx_http_rtdash_prom_tool_flagged(pm, t) : totals;
 
@@ -812,14 +849,13 @@ ngx_http_rtdash_prom_counts(ngx_http_rtdash_prom_t *pm,
             continue;
         }
 
-        type = &pm->zi.types[k];
+        p = ngx_http_rtdash_prom_sample(pm, name, t, pm->type_labels[k].data,
+                                        pm->type_labels[k].len);
+        if (p == NULL) {
+            return;
+        }
 
-        ngx_http_rtdash_prom_labels(pm, name, t);
-        ngx_http_rtdash_out_lit(pm->o, ",");
-        ngx_http_rtdash_prom_label(pm->o, "type", type->name, type->len);
-        ngx_http_rtdash_out_lit(pm->o, "} ");
-        ngx_http_rtdash_out_uint(pm->o, v[k]);
-        ngx_http_rtdash_out_lit(pm->o, "\n");
+        ngx_http_rtdash_prom_sample_end(pm, ngx_http_rtdash_prom_uint(p, v[k]));
     }
 }
 
@@ -844,17 +880,29 @@ static void
 ngx_http_rtdash_prom_levels(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t)
 {
+    u_char                   *p, *e;
     ngx_uint_t                k;
     ngx_http_rtdash_gauge_t  *g;
+    u_char                    label[sizeof(",name=\"\"}")
+                                    + 2 * NGX_HTTP_RTDASH_TOKEN_MAX];
+
+    static ngx_str_t          name = ngx_string("rtdash_tool_level");
 
     g = ngx_http_rtdash_prom_tool_gauges(pm, t);
 
     for (k = 0; k < t->ngauges; k++) {
-        ngx_http_rtdash_prom_labels(pm, "rtdash_tool_level", t);
-        ngx_http_rtdash_out_lit(pm->o, ",");
-        ngx_http_rtdash_prom_label(pm->o, "name", g[k].name, g[k].len);
-        ngx_http_rtdash_out_lit(pm->o, "}");
-        ngx_http_rtdash_prom_value(pm->o, g[k].value, 15);
+        e = ngx_cpymem(label, ",name=\"", sizeof(",name=\"") - 1);
+        e = ngx_http_rtdash_prom_escape(e, g[k].name, g[k].len);
+        *e++ = '"';
+        *e++ = '}';
+
+        p = ngx_http_rtdash_prom_sample(pm, &name, t, label, e - label);
+        if (p == NULL) {
+            return;
+        }
+
+        ngx_http_rtdash_prom_sample_end(pm,
+                          ngx_http_rtdash_prom_fmt_value(p, g[k].value, 15));
     }
 }
 
@@ -863,9 +911,45 @@ static void
 ngx_http_rtdash_prom_last(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t)
 {
-    ngx_http_rtdash_prom_labels(pm, "rtdash_tool_last_event_time_seconds", t);
-    ngx_http_rtdash_out_lit(pm->o, "}");
-    ngx_http_rtdash_prom_value(pm->o, t->updated, 13);
+    u_char    *p;
+    uint64_t   ms;
+
+    static ngx_str_t  name = ngx_string("rtdash_tool_last_event_time_seconds");
+
+    p = ngx_http_rtdash_prom_sample(pm, &name, t, (u_char *) "}", 1);
+    if (p == NULL) {
+        return;
+    }
+
+    if (!(t->updated >= 0 && t->updated < 1e10)) {
+        ngx_http_rtdash_prom_sample_end(pm,
+                            ngx_http_rtdash_prom_fmt_value(p, t->updated, 13));
+        return;
+    }
+
+    /* epoch seconds to the millisecond, the zeros after the point left out */
+
+    ms = (uint64_t) (t->updated * 1000 + 0.5);
+
+    *p++ = ' ';
+    p = ngx_http_rtdash_fmt_uint(p, ms / 1000);
+
+    if (ms % 1000) {
+        *p++ = '.';
+        *p++ = (u_char) ('0' + ms % 1000 / 100);
+
+        if (ms % 100) {
+            *p++ = (u_char) ('0' + ms % 100 / 10);
+
+            if (ms % 10) {
+                *p++ = (u_char) ('0' + ms % 10);
+            }
+        }
+    }
+
+    *p++ = '\n';
+
+    ngx_http_rtdash_prom_sample_end(pm, p);
 }
 
 
@@ -875,30 +959,38 @@ static void
 ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t)
 {
+    u_char                   *p;
     double                    v[3];
     ngx_uint_t                q;
     ngx_http_rtdash_vstat_t  *vs;
 
+    static ngx_str_t          name = ngx_string("rtdash_value");
+
     /* the order of ngx_http_rtdash_quantiles[] */
-    static const char        *quantiles[] = { "0.5", "0.95", "0.99" };
+    static ngx_str_t          quantiles[] = {
+        ngx_string(",quantile=\"0.5\"}"),
+        ngx_string(",quantile=\"0.95\"}"),
+        ngx_string(",quantile=\"0.99\"}")
+    };
 
     vs = &t->value;
 
     ngx_http_rtdash_vstat_quantiles(vs, ngx_http_rtdash_quantiles, v, 3);
 
     for (q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++) {
-        ngx_http_rtdash_prom_labels(pm, "rtdash_value", t);
-        ngx_http_rtdash_out_lit(pm->o, ",quantile=\"");
-        ngx_http_rtdash_out_raw(pm->o, (u_char *) quantiles[q],
-                                ngx_strlen(quantiles[q]));
-        ngx_http_rtdash_out_lit(pm->o, "\"}");
+        p = ngx_http_rtdash_prom_sample(pm, &name, t, quantiles[q].data,
+                                        quantiles[q].len);
+        if (p == NULL) {
+            return;
+        }
 
         /* 4 digits, as stats: the histogram is not finer */
-        ngx_http_rtdash_prom_value(pm->o, vs->count ? v[q] : NAN, 4);
+        ngx_http_rtdash_prom_sample_end(pm,
+                      ngx_http_rtdash_prom_fmt_value(p, vs->count ? v[q] : NAN,
+                                                     4));
     }
 
-    ngx_http_rtdash_prom_sum_count(pm, t, "rtdash_value_sum",
-                                   "rtdash_value_count");
+    ngx_http_rtdash_prom_sum_count(pm, t, 0);
 }
 
 
@@ -914,25 +1006,49 @@ static void
 ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t)
 {
-    double                    le;
-    ngx_int_t                 k;
+    u_char                   *p;
+    ngx_uint_t                k;
     ngx_http_rtdash_vstat_t  *vs;
+    uint64_t                  below[NGX_HTTP_RTDASH_PROM_LE_MAX
+                                    - NGX_HTTP_RTDASH_PROM_LE_MIN + 2];
+
+    static ngx_str_t          name = ngx_string("rtdash_value_hist_bucket");
+
+    /* the bounds as the exposition writes them, 2^-3 up, then +Inf */
+#define ngx_http_rtdash_prom_le(s)  ngx_string(",le=\"" s "\"}")
+    static ngx_str_t          le[] = {
+        ngx_http_rtdash_prom_le("0.125"), ngx_http_rtdash_prom_le("0.25"),
+        ngx_http_rtdash_prom_le("0.5"), ngx_http_rtdash_prom_le("1"),
+        ngx_http_rtdash_prom_le("2"), ngx_http_rtdash_prom_le("4"),
+        ngx_http_rtdash_prom_le("8"), ngx_http_rtdash_prom_le("16"),
+        ngx_http_rtdash_prom_le("32"), ngx_http_rtdash_prom_le("64"),
+        ngx_http_rtdash_prom_le("128"), ngx_http_rtdash_prom_le("256"),
+        ngx_http_rtdash_prom_le("512"), ngx_http_rtdash_prom_le("1024"),
+        ngx_http_rtdash_prom_le("2048"), ngx_http_rtdash_prom_le("4096"),
+        ngx_http_rtdash_prom_le("8192"), ngx_http_rtdash_prom_le("16384"),
+        ngx_http_rtdash_prom_le("32768"), ngx_http_rtdash_prom_le("65536"),
+        ngx_http_rtdash_prom_le("131072"), ngx_http_rtdash_prom_le("+Inf")
+    };
+#undef ngx_http_rtdash_prom_le
 
     vs = &t->value;
 
-    for (k = NGX_HTTP_RTDASH_PROM_LE_MIN;
-         k <= NGX_HTTP_RTDASH_PROM_LE_MAX;
-         k++)
-    {
-        le = ldexp(1.0, k);
-        ngx_http_rtdash_prom_bucket(pm, t, le,
-                                    ngx_http_rtdash_vstat_below(vs, le));
+    ngx_http_rtdash_vstat_below_octaves(vs, NGX_HTTP_RTDASH_PROM_LE_MIN,
+                                        NGX_HTTP_RTDASH_PROM_LE_MAX, below);
+    below[NGX_HTTP_RTDASH_PROM_LE_MAX - NGX_HTTP_RTDASH_PROM_LE_MIN + 1] =
+        vs->count;
+
+    for (k = 0; k < sizeof(below) / sizeof(below[0]); k++) {
+        p = ngx_http_rtdash_prom_sample(pm, &name, t, le[k].data, le[k].len);
+        if (p == NULL) {
+            return;
+        }
+
+        ngx_http_rtdash_prom_sample_end(pm,
+                                        ngx_http_rtdash_prom_uint(p, below[k]));
     }
 
-    ngx_http_rtdash_prom_bucket(pm, t, INFINITY, vs->count);
-
-    ngx_http_rtdash_prom_sum_count(pm, t, "rtdash_value_hist_sum",
-                                   "rtdash_value_hist_count");
+    ngx_http_rtdash_prom_sum_count(pm, t, 1);
 }
 
 
@@ -940,34 +1056,117 @@ ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
 
 static void
 ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, const char *sum, const char *count)
+    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t hist)
 {
-    ngx_http_rtdash_prom_labels(pm, sum, t);
-    ngx_http_rtdash_out_lit(pm->o, "}");
-    ngx_http_rtdash_prom_value(pm->o, t->value.sum, 15);
+    u_char  *p;
 
-    ngx_http_rtdash_prom_labels(pm, count, t);
-    ngx_http_rtdash_out_lit(pm->o, "} ");
-    ngx_http_rtdash_out_uint(pm->o, t->value.count);
-    ngx_http_rtdash_out_lit(pm->o, "\n");
+    static ngx_str_t  names[2][2] = {
+        { ngx_string("rtdash_value_sum"), ngx_string("rtdash_value_count") },
+        { ngx_string("rtdash_value_hist_sum"),
+          ngx_string("rtdash_value_hist_count") }
+    };
+
+    p = ngx_http_rtdash_prom_sample(pm, &names[hist][0], t, (u_char *) "}",
+                                    1);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_http_rtdash_prom_sample_end(pm,
+                          ngx_http_rtdash_prom_fmt_value(p, t->value.sum, 15));
+
+    p = ngx_http_rtdash_prom_sample(pm, &names[hist][1], t, (u_char *) "}",
+                                    1);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_http_rtdash_prom_sample_end(pm,
+                                ngx_http_rtdash_prom_uint(p, t->value.count));
+}
+
+
+/*
+ * A sample of a tool, "metric{zone="z",tool="t"" and "extra" (its other
+ * labels and the "}"), written with room for its value after it: the
+ * caller writes the value (ngx_http_rtdash_prom_uint or _fmt_value) at
+ * the pointer returned and ends the sample.  NULL: out of memory.  The
+ * tool's labels are escaped once for all its samples of a family.
+ */
+
+static u_char *
+ngx_http_rtdash_prom_sample(ngx_http_rtdash_prom_t *pm, ngx_str_t *metric,
+    ngx_http_rtdash_prom_tool_t *t, const u_char *extra, size_t len)
+{
+    u_char  *p;
+
+    if (pm->labelled != t) {
+        p = ngx_cpymem(pm->labels, "{zone=\"", sizeof("{zone=\"") - 1);
+        p = ngx_http_rtdash_prom_escape(p, pm->ctx->name.data,
+                                        pm->ctx->name.len);
+        p = ngx_cpymem(p, "\",tool=\"", sizeof("\",tool=\"") - 1);
+        p = ngx_http_rtdash_prom_escape(p, t->name, t->name_len);
+        *p++ = '"';
+
+        pm->labels_len = p - pm->labels;
+        pm->labelled = t;
+    }
+
+    p = ngx_http_rtdash_out_reserve(pm->o, metric->len + pm->labels_len + len
+                                           + NGX_HTTP_RTDASH_PROM_VALUE_LEN);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(p, metric->data, metric->len);
+    p = ngx_cpymem(p, pm->labels, pm->labels_len);
+
+    return ngx_cpymem(p, extra, len);
 }
 
 
 static void
-ngx_http_rtdash_prom_bucket(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, double le, uint64_t n)
+ngx_http_rtdash_prom_sample_end(ngx_http_rtdash_prom_t *pm, u_char *p)
 {
-    ngx_http_rtdash_prom_labels(pm, "rtdash_value_hist_bucket", t);
+    pm->o->size += p - pm->o->buf->last;
+    pm->o->buf->last = p;
+}
 
-    if (isinf(le)) {
-        ngx_http_rtdash_out_lit(pm->o, ",le=\"+Inf\"} ");
+
+/* " n\n" */
+
+static u_char *
+ngx_http_rtdash_prom_uint(u_char *p, uint64_t n)
+{
+    *p++ = ' ';
+    p = ngx_http_rtdash_fmt_uint(p, n);
+    *p++ = '\n';
+
+    return p;
+}
+
+
+/*
+ * " v\n": NaN and the infinities as the format spells them, else as JSON
+ * numbers
+ */
+
+static u_char *
+ngx_http_rtdash_prom_fmt_value(u_char *p, double v, int digits)
+{
+    *p++ = ' ';
+
+    if (isnan(v)) {
+        p = ngx_cpymem(p, "NaN", 3);
+
+    } else if (isinf(v)) {
+        p = ngx_cpymem(p, v > 0 ? "+Inf" : "-Inf", 4);
 
     } else {
-        ngx_http_rtdash_out_lit(pm->o, ",le=\"");
-        ngx_http_rtdash_out_num_g(pm->o, le, 15);
-        ngx_http_rtdash_out_lit(pm->o, "\"} ");
+        p = ngx_http_rtdash_fmt_num_g(p, v, digits);
     }
 
-    ngx_http_rtdash_out_uint(pm->o, n);
-    ngx_http_rtdash_out_lit(pm->o, "\n");
+    *p++ = '\n';
+
+    return p;
 }

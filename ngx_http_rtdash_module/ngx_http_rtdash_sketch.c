@@ -411,11 +411,34 @@ ngx_http_rtdash_vunits(unsigned n, unsigned from, unsigned to)
 }
 
 
+/*
+ * The bins that may count something: none below the bin of min but the
+ * first (values below the window fold into it), none above the bin of
+ * max.  [*lo, *hi)
+ */
+
+static void
+ngx_http_rtdash_vspan(const ngx_http_rtdash_vstat_t *vs, unsigned *lo,
+    unsigned *hi)
+{
+    int  a, b;
+
+    a = ngx_http_rtdash_value_index(vs->min) - vs->base;
+    b = ngx_http_rtdash_value_index(vs->max) - vs->base + 1;
+
+    a = a < 0 ? 0 : (a > NGX_HTTP_RTDASH_VBINS ? NGX_HTTP_RTDASH_VBINS : a);
+    b = b < 1 ? 1 : (b > NGX_HTTP_RTDASH_VBINS ? NGX_HTTP_RTDASH_VBINS : b);
+
+    *lo = (unsigned) a;
+    *hi = (unsigned) (b > a ? b : a);
+}
+
+
 void
 ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     const ngx_http_rtdash_vstat_t *src)
 {
-    unsigned  i;
+    unsigned  i, lo, hi;
 
     if (src->count == 0) {
         return;
@@ -440,7 +463,9 @@ ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     dst->low += src->low;
     dst->sum += src->sum;
 
-    for (i = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
+    ngx_http_rtdash_vspan(src, &lo, &hi);
+
+    for (i = lo; i < hi; i++) {
         if (src->bins[i]) {
             ngx_http_rtdash_vplace(dst, src->base + (int) i,
                                    ngx_http_rtdash_vunits(src->bins[i],
@@ -535,7 +560,7 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
     const double *q, double *v, size_t n)
 {
     double                   total, unit;
-    unsigned                 i, j, k;
+    unsigned                 i, j, k, lo, hi;
     ngx_http_rtdash_vout_t   out[NGX_HTTP_RTDASH_VOUT], e;
     ngx_http_rtdash_qwalk_t  w;
 
@@ -561,6 +586,8 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
 
     unit = ldexp(1.0, vs->shift);
 
+    ngx_http_rtdash_vspan(vs, &lo, &hi);
+
     if (vs->shift == 0) {
         /* every value in a bin of its own: the exact count is the total */
         total = vs->count;
@@ -568,7 +595,7 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
     } else {
         total = vs->low;
 
-        for (i = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
+        for (i = lo; i < hi; i++) {
             total += vs->bins[i] * unit;
         }
 
@@ -582,7 +609,7 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
 
     /* up to the bin of the last quantile asked for */
 
-    for (i = 0, k = 0; i < NGX_HTTP_RTDASH_VBINS && w.i < w.n; i++) {
+    for (i = lo, k = 0; i < hi && w.i < w.n; i++) {
         while (k < vs->nout && out[k].idx < vs->base + (int) i) {
             ngx_http_rtdash_qwalk_step(&w, out[k].idx, out[k].n * unit);
             k++;
@@ -601,43 +628,58 @@ ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
 
 
 /*
- * How many values are below "le": exact where le is a bin edge, which
- * every power of two is; elsewhere the count of the bins wholly below it.
- * What Prometheus's cumulative "_bucket" series are made of.
+ * How many values are below each power of two from 2^kmin to 2^kmax,
+ * into n[kmax - kmin + 1], in one walk of the bins: exact, as every power
+ * of two is a bin edge.  What Prometheus's cumulative "_bucket" series
+ * are made of.
  */
 
-uint64_t
-ngx_http_rtdash_vstat_below(const ngx_http_rtdash_vstat_t *vs, double le)
+void
+ngx_http_rtdash_vstat_below_octaves(const ngx_http_rtdash_vstat_t *vs,
+    int kmin, int kmax, uint64_t *n)
 {
-    int       bin;
-    double    n, unit;
-    unsigned  i;
+    int       k, bin;
+    double    le, acc, sum, unit;
+    unsigned  i, j;
 
-    if (vs->count == 0 || le <= vs->min) {
-        return 0;
-    }
-
-    if (le > vs->max) {
-        return vs->count;
-    }
-
-    bin = ngx_http_rtdash_value_index(le);
     unit = ldexp(1.0, vs->shift);
-    n = vs->low;
+    acc = vs->low;
+    i = 0;
 
-    for (i = 0; i < NGX_HTTP_RTDASH_VBINS && vs->base + (int) i < bin; i++) {
-        n += vs->bins[i] * unit;
-    }
+    for (k = kmin; k <= kmax; k++) {
+        le = ldexp(1.0, k);
 
-    for (i = 0; i < vs->nout; i++) {
-        if (vs->out[i].idx < bin) {
-            n += vs->out[i].n * unit;
+        if (vs->count == 0 || le <= vs->min) {
+            n[k - kmin] = 0;
+            continue;
         }
+
+        if (le > vs->max) {
+            n[k - kmin] = vs->count;
+            continue;
+        }
+
+        bin = ngx_http_rtdash_value_index(le);
+
+        for ( /* void */ ;
+             i < NGX_HTTP_RTDASH_VBINS && vs->base + (int) i < bin;
+             i++)
+        {
+            acc += vs->bins[i] * unit;
+        }
+
+        sum = acc;
+
+        for (j = 0; j < vs->nout; j++) {
+            if (vs->out[j].idx < bin) {
+                sum += vs->out[j].n * unit;
+            }
+        }
+
+        sum = floor(sum + 0.5);
+
+        n[k - kmin] = sum < vs->count ? (uint64_t) sum : vs->count;
     }
-
-    n = floor(n + 0.5);
-
-    return n < vs->count ? (uint64_t) n : vs->count;
 }
 
 

@@ -110,8 +110,8 @@ void ngx_http_rtdash_vstat_merge(ngx_http_rtdash_vstat_t *dst,
     const ngx_http_rtdash_vstat_t *src);
 void ngx_http_rtdash_vstat_quantiles(const ngx_http_rtdash_vstat_t *vs,
     const double *q, double *v, size_t n);
-uint64_t ngx_http_rtdash_vstat_below(const ngx_http_rtdash_vstat_t *vs,
-    double le);
+void ngx_http_rtdash_vstat_below_octaves(const ngx_http_rtdash_vstat_t *vs,
+    int kmin, int kmax, uint64_t *n);
 
 int ngx_http_rtdash_vstat_valid(const ngx_http_rtdash_vstat_t *vs);
 int ngx_http_rtdash_hll_valid(const ngx_http_rtdash_hll_t *h);

@@ -398,3 +398,17 @@ rtdash_zone rt:32m retention=1h;
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 10: a sum past the largest double is +Inf or -Inf as the format spells them, never null; times to the millisecond
+--- request eval
+["POST /ingest\n" . '[{"tool":"Big","type":"x","value":1.7e308},{"tool":"Big","type":"x","value":1.7e308},{"tool":"Neg","type":"x","value":-1.7e308},{"tool":"Neg","type":"x","value":-1.7e308}]',
+ "GET /metrics"]
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\\{"accepted":4\\}$',
+ qr{\A(?!.*null)(?=.*\nrtdash_value_sum\{zone="rt",tool="Big"\} \+Inf\n)(?=.*\nrtdash_value_sum\{zone="rt",tool="Neg"\} -Inf\n)(?=.*\nrtdash_value_hist_sum\{zone="rt",tool="Big"\} \+Inf\n)(?=.*\nrtdash_value_count\{zone="rt",tool="Neg"\} 2\n)(?=.*\nrtdash_tool_last_event_time_seconds\{zone="rt",tool="Big"\} [1-9][0-9]{9}(\.[0-9]{0,2}[1-9])?\n)}s]
+--- no_error_log
+[error]

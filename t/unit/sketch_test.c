@@ -92,6 +92,71 @@ add(ngx_http_rtdash_vstat_t *vs, double v)
     ngx_http_rtdash_vstat_add(vs, v, ngx_http_rtdash_value_index(v), coin());
 }
 
+/*
+ * What the quantile walk and the merge skip: no bin counts anything
+ * below the bin of min but the first (values below the window fold into
+ * it), nor above the bin of max
+ */
+static void
+span(const char *name, const ngx_http_rtdash_vstat_t *vs)
+{
+    int       lo, hi;
+    unsigned  i;
+
+    if (vs->count == vs->low) {
+        return;
+    }
+
+    lo = ngx_http_rtdash_value_index(vs->min) - vs->base;
+    hi = ngx_http_rtdash_value_index(vs->max) - vs->base;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_VBINS; i++) {
+        if (vs->bins[i] && ((int) i > hi || (i > 0 && (int) i < lo))) {
+            printf("FAIL %s: bin %u counts %u, outside the bins of min %g "
+                   "and max %g (%d..%d)\n", name, i, vs->bins[i], vs->min,
+                   vs->max, lo, hi);
+            failed++;
+            return;
+        }
+    }
+}
+
+/*
+ * The cumulative buckets of Prometheus: exact while no count is scaled
+ * and the values fit the window (none folded into an end bin)
+ */
+static void
+octaves(const char *name, const ngx_http_rtdash_vstat_t *vs, double *v,
+    size_t n)
+{
+    int       k, exact;
+    size_t    i, want;
+    uint64_t  got[21];
+
+    ngx_http_rtdash_vstat_below_octaves(vs, -3, 17, got);
+
+    exact = vs->shift == 0
+            && ngx_http_rtdash_value_index(vs->max)
+               - ngx_http_rtdash_value_index(vs->min < 0x1p-30 ? 0x1p-30
+                                                               : vs->min)
+               < NGX_HTTP_RTDASH_VBINS;
+
+    for (k = -3; k <= 17; k++) {
+        for (i = 0, want = 0; i < n; i++) {
+            want += v[i] < ldexp(1.0, k);
+        }
+
+        if (exact ? got[k + 3] != want
+            : fabs((double) got[k + 3] - want) > 0.05 * n)
+        {
+            printf("FAIL %s: %llu values below 2^%d, exact %zu\n", name,
+                   (unsigned long long) got[k + 3], k, want);
+            failed++;
+            return;
+        }
+    }
+}
+
 static void
 one(const char *name, double *v, size_t n, int merged)
 {
@@ -106,6 +171,8 @@ one(const char *name, double *v, size_t n, int merged)
         add(&vs, v[i]);
     }
     ngx_http_rtdash_vstat_quantiles(&vs, q, got, 3);
+    span(name, &vs);
+    octaves(name, &vs, v, n);
 
     mn = mx = v[0];
     for (i = 1; i < n; i++) {
@@ -130,6 +197,8 @@ one(const char *name, double *v, size_t n, int merged)
         for (k = 0; k < 30; k++) {
             ngx_http_rtdash_vwide_add(&w, &part[k]);
             ngx_http_rtdash_vstat_merge(&sum, &part[k]);
+            span(name, &part[k]);
+            span(name, &sum);
         }
         check(name, v, n, got);
         {
