@@ -25,7 +25,7 @@ typedef struct ngx_http_rtdash_watch_s  ngx_http_rtdash_watch_t;
  * 3: the 512-byte value histogram and the HyperLogLog of users; 4: the
  * watch area (notices, alert states and transitions, anomalies)
  */
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  4
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  5
 
 #define NGX_HTTP_RTDASH_SECONDS         300
 
@@ -115,11 +115,15 @@ typedef struct {
 #define NGX_HTTP_RTDASH_POOL_USERS      2       /* hll_t */
 #define NGX_HTTP_RTDASH_POOL_SECOND     3       /* a second bucket */
 #define NGX_HTTP_RTDASH_POOL_EVENTS     4       /* CHUNK ring events */
-#define NGX_HTTP_RTDASH_POOLS           5
+#define NGX_HTTP_RTDASH_POOL_FEW        5       /* a minute's few values */
+#define NGX_HTTP_RTDASH_POOLS           6
 
 #define NGX_HTTP_RTDASH_CHUNK           8       /* ring events a record */
 #define NGX_HTTP_RTDASH_SMALL_VALUES    6       /* a minute's own values */
 #define NGX_HTTP_RTDASH_SMALL_USERS     8       /* a minute's own users */
+#define NGX_HTTP_RTDASH_FEW_SIZE        128     /* a FEW record */
+#define NGX_HTTP_RTDASH_FEW_VALUES      (NGX_HTTP_RTDASH_FEW_SIZE / 8)
+#define NGX_HTTP_RTDASH_FEW_USERS       (NGX_HTTP_RTDASH_FEW_SIZE / 4)
 
 typedef uint32_t  ngx_http_rtdash_ref_t;
 
@@ -134,10 +138,14 @@ typedef struct {
 
 
 /*
- * A minute in the zone: a few values and users of its own, and once it
- * has more, a histogram and a users sketch of their own (records of the
- * VALUES and USERS pools).  count[types], flagged[types], gstat[gauges]
- * follow.  Readers get it as a ngx_http_rtdash_minute_t.
+ * A minute in the zone: a few values and users of its own; once it has
+ * more, up to 16 values (32 users) in a record of the FEW pool; once it
+ * has more still, a histogram and a users sketch of their own (records
+ * of the VALUES and USERS pools).  Each of those is published by one
+ * store of its ref after it is filled, and the larger one is read when
+ * both are there.  nvalues (nusers) counts the values (users) held in
+ * the minute or its FEW record.  count[types], flagged[types],
+ * gstat[gauges] follow.  Readers get it as a ngx_http_rtdash_minute_t.
  */
 typedef struct {
     uint32_t                    t;
@@ -147,6 +155,8 @@ typedef struct {
     uint8_t                     rusers;
     ngx_http_rtdash_ref_t       values_ref;
     ngx_http_rtdash_ref_t       users_ref;
+    ngx_http_rtdash_ref_t       few_values_ref;   /* double [FEW_VALUES] */
+    ngx_http_rtdash_ref_t       few_users_ref;    /* uint32_t [FEW_USERS] */
     uint32_t                    keys[NGX_HTTP_RTDASH_SMALL_USERS];
     double                      values[NGX_HTTP_RTDASH_SMALL_VALUES];
 } ngx_http_rtdash_mrec_t;
@@ -384,6 +394,41 @@ static ngx_inline uint32_t *
 ngx_http_rtdash_second_flagged(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
 {
     return sec + 1 + ctx->ntypes;
+}
+
+
+/*
+ * A zone minute's few values (users) without a histogram (sketch): its
+ * own or its FEW record's, and how many (never past the room there is)
+ */
+
+static ngx_inline double *
+ngx_http_rtdash_mrec_values(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m, ngx_uint_t *n)
+{
+    double  *few;
+
+    few = ngx_http_rtdash_ref_ptr(ctx, m->few_values_ref);
+
+    *n = ngx_min(m->nvalues, (few ? NGX_HTTP_RTDASH_FEW_VALUES
+                                  : NGX_HTTP_RTDASH_SMALL_VALUES));
+
+    return few ? few : m->values;
+}
+
+
+static ngx_inline uint32_t *
+ngx_http_rtdash_mrec_keys(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m, ngx_uint_t *n)
+{
+    uint32_t  *few;
+
+    few = ngx_http_rtdash_ref_ptr(ctx, m->few_users_ref);
+
+    *n = ngx_min(m->nusers, (few ? NGX_HTTP_RTDASH_FEW_USERS
+                                 : NGX_HTTP_RTDASH_SMALL_USERS));
+
+    return few ? few : m->keys;
 }
 
 

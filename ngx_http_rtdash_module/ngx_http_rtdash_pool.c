@@ -39,6 +39,7 @@ ngx_http_rtdash_pool_init_locked(ngx_http_rtdash_ctx_t *ctx)
     p[NGX_HTTP_RTDASH_POOL_SECOND].size = ctx->layout.sec_size;
     p[NGX_HTTP_RTDASH_POOL_EVENTS].size = sizeof(ngx_http_rtdash_event_t)
                                           * NGX_HTTP_RTDASH_CHUNK;
+    p[NGX_HTTP_RTDASH_POOL_FEW].size = NGX_HTTP_RTDASH_FEW_SIZE;
 
     for (k = 0; k < NGX_HTTP_RTDASH_POOLS; k++) {
         p[k].pages = ngx_http_rtdash_pool_block(p[k].size);
@@ -165,6 +166,23 @@ ngx_http_rtdash_pool_free_locked(ngx_http_rtdash_ctx_t *ctx,
 }
 
 
+/* a minute's values and users records */
+
+static void
+ngx_http_rtdash_pool_free_sketches_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_VALUES,
+                                     &m->values_ref);
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
+                                     &m->users_ref);
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                     &m->few_values_ref);
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                     &m->few_users_ref);
+}
+
+
 static void
 ngx_http_rtdash_pool_free_minute_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_ref_t *ref)
@@ -177,10 +195,7 @@ ngx_http_rtdash_pool_free_minute_locked(ngx_http_rtdash_ctx_t *ctx,
         return;
     }
 
-    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_VALUES,
-                                     &m->values_ref);
-    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
-                                     &m->users_ref);
+    ngx_http_rtdash_pool_free_sketches_locked(ctx, m);
     ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_MINUTE, ref);
 }
 
@@ -227,10 +242,7 @@ void
 ngx_http_rtdash_pool_reset_minute_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_mrec_t *m, uint32_t t)
 {
-    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_VALUES,
-                                     &m->values_ref);
-    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
-                                     &m->users_ref);
+    ngx_http_rtdash_pool_free_sketches_locked(ctx, m);
 
     ngx_memzero(m, ctx->layout.rec_size);
     m->t = t;
@@ -435,7 +447,9 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_mrec_t *m, ngx_http_rtdash_minute_t *dst)
 {
     void                     *src;
-    ngx_uint_t                i;
+    double                   *values;
+    uint32_t                 *keys;
+    ngx_uint_t                i, n;
     ngx_http_rtdash_vstat_t  *vs;
 
     ngx_memzero(dst, sizeof(ngx_http_rtdash_minute_t));
@@ -447,9 +461,11 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
         dst->value = *vs;
 
     } else {
-        for (i = 0; i < m->nvalues; i++) {
-            ngx_http_rtdash_vstat_add(&dst->value, m->values[i],
-                              ngx_http_rtdash_value_index(m->values[i]), 0);
+        values = ngx_http_rtdash_mrec_values(ctx, m, &n);
+
+        for (i = 0; i < n; i++) {
+            ngx_http_rtdash_vstat_add(&dst->value, values[i],
+                                  ngx_http_rtdash_value_index(values[i]), 0);
         }
     }
 
@@ -459,8 +475,10 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
         ngx_memcpy(&dst->users, src, sizeof(ngx_http_rtdash_hll_t));
 
     } else {
-        for (i = 0; i < m->nusers; i++) {
-            ngx_http_rtdash_hll_add(&dst->users, m->keys[i]);
+        keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
+
+        for (i = 0; i < n; i++) {
+            ngx_http_rtdash_hll_add(&dst->users, keys[i]);
         }
     }
 
@@ -480,6 +498,7 @@ ngx_int_t
 ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_minute_t *src, ngx_http_rtdash_ref_t *ref)
 {
+    uint32_t                 *keys;
     ngx_uint_t                i;
     ngx_http_rtdash_hll_t    *h;
     ngx_http_rtdash_mrec_t   *m;
@@ -513,6 +532,21 @@ ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
     if (!src->users.dense && src->users.n <= NGX_HTTP_RTDASH_SMALL_USERS) {
         for (i = 0; i < src->users.n; i++) {
             m->keys[i] = src->users.u.keys[i];
+        }
+
+        m->nusers = src->users.n;
+        return NGX_OK;
+    }
+
+    if (!src->users.dense && src->users.n <= NGX_HTTP_RTDASH_FEW_USERS) {
+        keys = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                                 &m->few_users_ref);
+        if (keys == NULL) {
+            return NGX_DECLINED;
+        }
+
+        for (i = 0; i < src->users.n; i++) {
+            keys[i] = src->users.u.keys[i];
         }
 
         m->nusers = src->users.n;

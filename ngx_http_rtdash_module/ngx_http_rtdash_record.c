@@ -450,7 +450,7 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
     time_t                   t, now;
     uint32_t                *sec;
     ngx_int_t                rc;
-    ngx_uint_t               i;
+    ngx_uint_t               i, room;
     ngx_http_rtdash_ref_t   *ref;
     ngx_http_rtdash_ctx_t   *ctx;
     ngx_http_rtdash_mrec_t  *m;
@@ -470,20 +470,33 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
 
     if (m && pr->type != NGX_HTTP_RTDASH_NO_TYPE) {
         if (ev->has_value && m->values_ref == 0) {
-            if (m->nvalues + m->rvalues < NGX_HTTP_RTDASH_SMALL_VALUES) {
+            room = m->few_values_ref ? NGX_HTTP_RTDASH_FEW_VALUES
+                                     : NGX_HTTP_RTDASH_SMALL_VALUES;
+
+            if (m->nvalues + m->rvalues < room) {
                 m->rvalues++;
 
             } else if (ngx_http_rtdash_promote_locked(ctx, m, 0) != NGX_OK) {
                 goto full;
+
+            } else if (m->values_ref == 0) {
+                /* into a FEW record, with room for this one */
+                m->rvalues++;
             }
         }
 
         if (pr->has_user && m->users_ref == 0) {
-            if (m->nusers + m->rusers < NGX_HTTP_RTDASH_SMALL_USERS) {
+            room = m->few_users_ref ? NGX_HTTP_RTDASH_FEW_USERS
+                                    : NGX_HTTP_RTDASH_SMALL_USERS;
+
+            if (m->nusers + m->rusers < room) {
                 m->rusers++;
 
             } else if (ngx_http_rtdash_promote_locked(ctx, m, 1) != NGX_OK) {
                 goto full;
+
+            } else if (m->users_ref == 0) {
+                m->rusers++;
             }
         }
     }
@@ -572,47 +585,92 @@ ngx_http_rtdash_minute_locked(ngx_http_rtdash_ctx_t *ctx,
 }
 
 
-/* a minute's own values (or users) move into a record of their own */
+/*
+ * A minute's values (or users) move to where there is more room: its own
+ * into a FEW record, a FEW record's into a histogram (a users sketch).
+ * The new record is filled before its ref is stored, so a worker killed
+ * in between leaves the minute as it was.
+ */
 
 static ngx_int_t
 ngx_http_rtdash_promote_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_mrec_t *m, ngx_uint_t users)
 {
-    ngx_uint_t                i;
+    double                   *values, *few;
+    uint32_t                 *keys, *fkeys;
+    ngx_uint_t                i, n;
+    ngx_http_rtdash_ref_t     ref;
     ngx_http_rtdash_hll_t    *h;
     ngx_http_rtdash_vstat_t  *vs;
 
     if (users) {
+        keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
+
+        if (m->few_users_ref == 0) {
+            fkeys = ngx_http_rtdash_pool_alloc_locked(ctx,
+                                             NGX_HTTP_RTDASH_POOL_FEW, &ref);
+            if (fkeys == NULL) {
+                return NGX_DECLINED;
+            }
+
+            ngx_memcpy(fkeys, keys, n * sizeof(uint32_t));
+            m->few_users_ref = ref;
+
+            return NGX_OK;
+        }
+
         h = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
-                                              &m->users_ref);
+                                              &ref);
         if (h == NULL) {
             return NGX_DECLINED;
         }
 
-        for (i = 0; i < m->nusers; i++) {
-            ngx_http_rtdash_hll_add(h, m->keys[i]);
+        for (i = 0; i < n; i++) {
+            ngx_http_rtdash_hll_add(h, keys[i]);
         }
 
+        m->users_ref = ref;
         m->nusers = 0;
         m->rusers = 0;
+
+        ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                         &m->few_users_ref);
+
+        return NGX_OK;
+    }
+
+    values = ngx_http_rtdash_mrec_values(ctx, m, &n);
+
+    if (m->few_values_ref == 0) {
+        few = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                                &ref);
+        if (few == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_memcpy(few, values, n * sizeof(double));
+        m->few_values_ref = ref;
 
         return NGX_OK;
     }
 
     vs = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_VALUES,
-                                           &m->values_ref);
+                                           &ref);
     if (vs == NULL) {
         return NGX_DECLINED;
     }
 
-    for (i = 0; i < m->nvalues; i++) {
-        ngx_http_rtdash_vstat_add(vs, m->values[i],
-                                  ngx_http_rtdash_value_index(m->values[i]),
-                                  0);
+    for (i = 0; i < n; i++) {
+        ngx_http_rtdash_vstat_add(vs, values[i],
+                                  ngx_http_rtdash_value_index(values[i]), 0);
     }
 
+    m->values_ref = ref;
     m->nvalues = 0;
     m->rvalues = 0;
+
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                     &m->few_values_ref);
 
     return NGX_OK;
 }
@@ -1158,7 +1216,9 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_slots_t *sl, ngx_http_rtdash_event_in_t *ev,
     ngx_http_rtdash_prep_t *pr)
 {
-    ngx_uint_t                k, i;
+    double                   *values;
+    uint32_t                 *keys;
+    ngx_uint_t                k, i, n, room;
     ngx_http_rtdash_hll_t    *h;
     ngx_http_rtdash_mrec_t   *m;
     ngx_http_rtdash_vstat_t  *vs;
@@ -1203,7 +1263,15 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
             ngx_http_rtdash_vstat_add(vs, ev->value, pr->vidx, pr->coin);
 
         } else {
-            m->values[m->nvalues++] = ev->value;
+            values = ngx_http_rtdash_mrec_values(ctx, m, &n);
+            room = m->few_values_ref ? NGX_HTTP_RTDASH_FEW_VALUES
+                                     : NGX_HTTP_RTDASH_SMALL_VALUES;
+
+            /* reserved, as a rule: not after a repair cut a record short */
+            if (n < room) {
+                values[n] = ev->value;
+                m->nvalues = n + 1;
+            }
         }
     }
 
@@ -1215,13 +1283,20 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
             return;
         }
 
-        for (i = 0; i < m->nusers; i++) {
-            if (m->keys[i] == pr->ukey) {
+        keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
+        room = m->few_users_ref ? NGX_HTTP_RTDASH_FEW_USERS
+                                : NGX_HTTP_RTDASH_SMALL_USERS;
+
+        for (i = 0; i < n; i++) {
+            if (keys[i] == pr->ukey) {
                 return;
             }
         }
 
-        m->keys[m->nusers++] = pr->ukey;
+        if (n < room) {
+            keys[n] = pr->ukey;
+            m->nusers = n + 1;
+        }
     }
 }
 

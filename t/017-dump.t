@@ -13,6 +13,7 @@ our $Foreign = "$Dir/foreign.dump";
 our $Link = "$Dir/link.dump";
 our $Subdir = "$Dir/dir.dump";
 our $V2 = "$Dir/v2.dump";
+our $Few = "$Dir/few.dump";
 
 # written by the module of layout 2 (dump version 2) with the zone below:
 # tools V2 (three events with values 8, 42.5 and 11) and W (a gauge)
@@ -69,6 +70,12 @@ add_block_preprocessor(sub {
     if ($block->name =~ /TEST 7:/) {
         mkdir $Subdir;
         $path = $Subdir;
+    }
+
+    # a dump of its own, from nothing
+    if ($block->name =~ /TEST 1[01]:/) {
+        unlink $Few if $block->name =~ /TEST 10:/;
+        $path = $Few;
     }
 
     if ($block->name =~ /TEST [89]:/) {
@@ -225,3 +232,38 @@ qr{restored 2 tools from "\Q$::V2\E"}
 GET /stats?tool=W&events=0
 --- error_code: 200
 --- response_body_like: "tool":\{"name":"W",.*"gauges":\{"in_use":3\}
+
+
+
+=== TEST 10: a minute of 20 users and 10 values (a FEW record each) goes into the dump
+--- skip_eval: 2: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /ingest { rtdash_ingest rt; }
+--- request eval
+"POST /ingest\n" . CORE::join("\n", map { qq({"tool":"F","type":"a","user":"u$_") . ($_ <= 10 ? qq(,"value":$_}) : "}") } 1 .. 20)
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code: 202
+--- response_body_like: ^\{"accepted":20\}$
+
+
+
+=== TEST 11: restored as they were; 20 more users make the restored FEW record a users sketch
+--- skip_eval: 8: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["GET /stats?tool=F",
+ "POST /ingest\n" . CORE::join("\n", map { qq({"tool":"F","type":"a","user":"v$_"}) } 1 .. 20),
+ "GET /stats?tool=F",
+ "GET /stats?tool=F&window=60"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[200, 202, 200, 200]
+--- response_body_like eval
+['"tool":\{"name":"F",.*"users":20,.*"value":\{"count":10,"min":1,"max":10,',
+ '^\{"accepted":20\}$',
+ '"tool":\{"name":"F",.*"users":40,.*"value":\{"count":10,"min":1,"max":10,',
+ '"tool":\{"name":"F",.*"users":40,']

@@ -29,16 +29,19 @@ sub sparse {
     return CORE::join "\n", @l;
 }
 
-# every minute of the retention with 7 values and 9 users, every second
-# with an event: the tool a zone's "bytes_busy_tool" describes
+# every minute of the retention with $per values and users (33: past the
+# 16 values and 32 users a FEW record holds, so a histogram and a users
+# sketch each; 9: a FEW record each), every second with an event; with 33
+# the tool a zone's "bytes_busy_tool" describes
 sub busy {
-    my ($m0) = @_;
+    my ($m0, $per) = @_;
+    $per //= 33;
     my @l;
     for my $m ($m0 .. $m0 + 89) {
         my $ts = $Minute - 60 * $m + 1;
         next if $ts < $Now - 6 * 3600 + 60;
         push @l, ev("B", $ts, value => $_ + 1, user => qq("b$m-$_"))
-            for 0 .. 8;
+            for 0 .. $per - 1;
     }
     push @l, ev("B", $Now - $_) for ($m0 / 90 * 75) .. ($m0 / 90 * 75 + 74);
     return CORE::join "\n", @l;
@@ -80,6 +83,24 @@ add_response_body_check(sub {
            . "bytes_busy_tool $z->{bytes_busy_tool}");
         ok($z->{bytes_per_tool} >= 0.9 * $z->{bytes_busy_tool},
            "$name - and close to it");
+    }
+
+    if ($name =~ /TEST 4:/ && $req_idx == 4) {
+        my $z = JSON::PP::decode_json($body)->{zone};
+        ok($z->{bytes_per_tool} <= 0.6 * $z->{bytes_busy_tool},
+           "$name - bytes_per_tool $z->{bytes_per_tool} is at most 0.6 x "
+           . "bytes_busy_tool $z->{bytes_busy_tool}");
+    }
+
+    if ($name =~ /TEST 4:/ && $req_idx == 5) {
+        my $r = JSON::PP::decode_json($body);
+        my @m = grep { ($_->{counts}{a} // 0) > 0 } @{ $r->{minutes} };
+        my @bad = grep { $_->{users} != 9
+                         || $_->{value}{count} != 9 || $_->{value}{min} != 1
+                         || $_->{value}{max} != 9 } @m;
+        ok(@m >= 300 && !@bad,
+           "$name - " . scalar(@m) . " minutes, each with its 9 values "
+           . "(1 to 9) and 9 users, exact: " . scalar(@bad) . " not");
     }
 });
 
@@ -142,3 +163,24 @@ Content-Type: application/x-ndjson
 [qr/^\{"accepted":1439\}$/, qr/^\{"accepted":1439\}$/,
  qr/^\{"error":"zone is full, no room for the buckets of tool \\"C\\""\}$/,
  qr/unknown tool/, qr/"zone":\{[^}]*"accepted":2878,[^}]*"refused":1,/]
+
+
+
+=== TEST 4: a tool with 9 values and 9 users a minute keeps them exact in FEW records, far below bytes_busy_tool
+--- http_config
+    rtdash_zone rt:16m retention=6h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n" . main::busy(0, 9), "POST /ingest\n" . main::busy(90, 9),
+ "POST /ingest\n" . main::busy(180, 9), "POST /ingest\n" . main::busy(270, 9),
+ "GET /stats", "GET /stats?tool=B&window=21600"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 202, 202, 202, 200, 200]
+--- response_body_like eval
+[qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/,
+ qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/, qr/"tools":1,/,
+ qr/"minutes":/]
