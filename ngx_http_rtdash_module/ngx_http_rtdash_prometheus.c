@@ -39,12 +39,13 @@
 
 
 /*
- * What the exposition shows of a tool, copied out of its summary; its
- * totals[ntypes], flagged[ntypes] and gauges[the zone's gauges] follow.
+ * What the exposition shows of a tool, copied out of its summary, its
+ * name escaped once for all its samples; its totals[ntypes],
+ * flagged[ntypes] and gauges[the zone's gauges] follow.
  */
 typedef struct {
-    u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
-    size_t                      name_len;
+    u_char                      name[2 * NGX_HTTP_RTDASH_TOOL_MAX];
+    size_t                      name_len;     /* escaped for a label */
     double                      updated;
     ngx_uint_t                  ngauges;
     ngx_http_rtdash_vstat_t     value;
@@ -68,10 +69,7 @@ typedef struct {
     ngx_pool_t                 *tmp;          /* the chunk's buffers */
     ngx_chain_t                *sent;         /* the chunk being sent */
     ngx_http_rtdash_summary_t   s;            /* a tool, being copied */
-    /* the labels every sample of a tool starts with, escaped once */
-    u_char                     *labels;       /* {zone="z",tool="t" */
-    size_t                      labels_len;
-    ngx_http_rtdash_prom_tool_t  *labelled;   /* the tool they are of */
+    ngx_str_t                   zone_label;   /* {zone="z",tool=" */
     ngx_str_t                  *type_labels;  /* ,type="t"} of each type */
     unsigned                    copying:1;
     unsigned                    header_sent:1;
@@ -278,14 +276,19 @@ ngx_http_rtdash_prom_start(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx)
         return NULL;
     }
 
-    /* every byte of both escaped at worst */
+    /* what every sample of a tool starts with, escaped once */
 
-    pm->labels = ngx_palloc(r->pool, sizeof("{zone=\"\",tool=\"\"")
-                                     + 2 * ctx->name.len
-                                     + 2 * NGX_HTTP_RTDASH_TOOL_MAX);
-    if (pm->labels == NULL) {
+    p = ngx_palloc(r->pool, sizeof("{zone=\"\",tool=\"")
+                            + 2 * ctx->name.len);
+    if (p == NULL) {
         return NULL;
     }
+
+    pm->zone_label.data = p;
+    p = ngx_cpymem(p, "{zone=\"", sizeof("{zone=\"") - 1);
+    p = ngx_http_rtdash_prom_escape(p, ctx->name.data, ctx->name.len);
+    p = ngx_cpymem(p, "\",tool=\"", sizeof("\",tool=\"") - 1);
+    pm->zone_label.len = p - pm->zone_label.data;
 
     /* the type labels, escaped once */
 
@@ -374,8 +377,10 @@ ngx_http_rtdash_prom_keep(ngx_http_rtdash_prom_t *pm,
 
     t = ngx_http_rtdash_prom_tool(pm, pm->n++);
 
-    ngx_memcpy(t->name, s->name, s->name_len);
-    t->name_len = s->name_len;
+    t->name_len = ngx_http_rtdash_prom_escape(t->name, s->name,
+                                              ngx_min(s->name_len,
+                                                  NGX_HTTP_RTDASH_TOOL_MAX))
+                  - t->name;
     t->updated = s->updated;
     t->value = s->value;
     t->ngauges = ngx_min(s->ngauges, pm->ctx->ngauges);
@@ -671,25 +676,32 @@ ngx_http_rtdash_prom_label(ngx_http_rtdash_out_t *o, const char *name,
 static u_char *
 ngx_http_rtdash_prom_escape(u_char *p, const u_char *value, size_t len)
 {
-    size_t  i;
+    u_char        c;
+    const u_char  *end, *run;
 
-    for (i = 0; i < len; i++) {
-        switch (value[i]) {
+    end = value + len;
 
-        case '\\':
-        case '"':
-            *p++ = '\\';
-            *p++ = value[i];
-            break;
+    while (value < end) {
 
-        case '\n':
-            *p++ = '\\';
-            *p++ = 'n';
-            break;
+        /* the bytes that stay as they are, copied at once */
 
-        default:
-            *p++ = value[i];
+        for (run = value; value < end; value++) {
+            c = *value;
+
+            if (c == '\\' || c == '"' || c == '\n') {
+                break;
+            }
         }
+
+        p = ngx_cpymem(p, run, value - run);
+
+        if (value == end) {
+            break;
+        }
+
+        *p++ = '\\';
+        *p++ = (*value == '\n') ? 'n' : *value;
+        value++;
     }
 
     return p;
@@ -1090,8 +1102,7 @@ ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
  * A sample of a tool, "metric{zone="z",tool="t"" and "extra" (its other
  * labels and the "}"), written with room for its value after it: the
  * caller writes the value (ngx_http_rtdash_prom_uint or _fmt_value) at
- * the pointer returned and ends the sample.  NULL: out of memory.  The
- * tool's labels are escaped once for all its samples of a family.
+ * the pointer returned and ends the sample.  NULL: out of memory.
  */
 
 static u_char *
@@ -1100,26 +1111,17 @@ ngx_http_rtdash_prom_sample(ngx_http_rtdash_prom_t *pm, ngx_str_t *metric,
 {
     u_char  *p;
 
-    if (pm->labelled != t) {
-        p = ngx_cpymem(pm->labels, "{zone=\"", sizeof("{zone=\"") - 1);
-        p = ngx_http_rtdash_prom_escape(p, pm->ctx->name.data,
-                                        pm->ctx->name.len);
-        p = ngx_cpymem(p, "\",tool=\"", sizeof("\",tool=\"") - 1);
-        p = ngx_http_rtdash_prom_escape(p, t->name, t->name_len);
-        *p++ = '"';
-
-        pm->labels_len = p - pm->labels;
-        pm->labelled = t;
-    }
-
-    p = ngx_http_rtdash_out_reserve(pm->o, metric->len + pm->labels_len + len
+    p = ngx_http_rtdash_out_reserve(pm->o, metric->len + pm->zone_label.len
+                                           + t->name_len + 1 + len
                                            + NGX_HTTP_RTDASH_PROM_VALUE_LEN);
     if (p == NULL) {
         return NULL;
     }
 
     p = ngx_cpymem(p, metric->data, metric->len);
-    p = ngx_cpymem(p, pm->labels, pm->labels_len);
+    p = ngx_cpymem(p, pm->zone_label.data, pm->zone_label.len);
+    p = ngx_cpymem(p, t->name, t->name_len);
+    *p++ = '"';
 
     return ngx_cpymem(p, extra, len);
 }
