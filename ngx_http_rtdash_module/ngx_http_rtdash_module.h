@@ -121,7 +121,7 @@ typedef struct {
 #define NGX_HTTP_RTDASH_CHUNK           8       /* ring events a record */
 #define NGX_HTTP_RTDASH_SMALL_VALUES    6       /* a minute's own values */
 #define NGX_HTTP_RTDASH_SMALL_USERS     8       /* a minute's own users */
-#define NGX_HTTP_RTDASH_FEW_SIZE        128     /* a FEW record */
+#define NGX_HTTP_RTDASH_FEW_SIZE        96      /* a FEW record */
 #define NGX_HTTP_RTDASH_FEW_VALUES      (NGX_HTTP_RTDASH_FEW_SIZE / 8)
 #define NGX_HTTP_RTDASH_FEW_USERS       (NGX_HTTP_RTDASH_FEW_SIZE / 4)
 
@@ -139,7 +139,7 @@ typedef struct {
 
 /*
  * A minute in the zone: a few values and users of its own; once it has
- * more, up to 16 values (32 users) in a record of the FEW pool; once it
+ * more, up to 12 values (24 users) in a record of the FEW pool; once it
  * has more still, a histogram and a users sketch of their own (records
  * of the VALUES and USERS pools).  Each of those is published by one
  * store of its ref after it is filled, and the larger one is read when

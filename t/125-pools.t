@@ -30,7 +30,7 @@ sub sparse {
 }
 
 # every minute of the retention with $per values and users (33: past the
-# 16 values and 32 users a FEW record holds, so a histogram and a users
+# 12 values and 24 users a FEW record holds, so a histogram and a users
 # sketch each; 9: a FEW record each), every second with an event; with 33
 # the tool a zone's "bytes_busy_tool" describes
 sub busy {
@@ -184,3 +184,26 @@ Content-Type: application/x-ndjson
 [qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/,
  qr/^\{"accepted":\d+\}$/, qr/^\{"accepted":\d+\}$/, qr/"tools":1,/,
  qr/"minutes":/]
+
+
+
+=== TEST 5: a minute's 13th value takes it from its FEW record to a histogram with every value, its 25th user to a users sketch with every user
+--- http_config
+    rtdash_zone rt:16m retention=1h;
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n" . CORE::join("\n", map { main::ev("V", $main::Now, value => $_, user => qq("u$_")) } 1 .. 12),
+ "GET /stats?tool=V&window=300",
+ "POST /ingest\n" . CORE::join("\n", map { main::ev("V", $main::Now, value => $_, user => qq("u$_")) } 13 .. 30),
+ "GET /stats?tool=V&window=300"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 200, 202, 200]
+--- response_body_like eval
+['^\{"accepted":12\}$',
+ '"span":\{[^{]*"users":12,"value":\{"count":12,"min":1,"max":12,"avg":6\.5,',
+ '^\{"accepted":18\}$',
+ '"span":\{[^{]*"users":30,"value":\{"count":30,"min":1,"max":30,"avg":15\.5,']
