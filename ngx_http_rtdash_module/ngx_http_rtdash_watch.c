@@ -394,7 +394,8 @@ ngx_http_rtdash_watch_notice_locked(ngx_http_rtdash_ctx_t *ctx,
 
 /*
  * A copy of the items of a ring with a seq above "since", the last "max"
- * of them at most, oldest first, in memory of the pool
+ * of them at most, oldest first, in memory of the pool sized for them
+ * (taken under the lock, once they are counted)
  */
 
 ngx_int_t
@@ -418,13 +419,6 @@ ngx_http_rtdash_watch_copy(ngx_http_rtdash_ctx_t *ctx, ngx_uint_t kind,
         return NGX_OK;
     }
 
-    p = ngx_palloc(pool, (size_t) ngx_min(max, r->size) * r->item_size);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->items = (ngx_http_rtdash_witem_t *) p;
-
     ngx_http_rtdash_lock(ctx);
 
     first = (r->written > r->size) ? r->written - r->size : 0;
@@ -441,6 +435,21 @@ ngx_http_rtdash_watch_copy(ngx_http_rtdash_ctx_t *ctx, ngx_uint_t kind,
 
         count++;
     }
+
+    if (count == 0) {
+        ngx_http_rtdash_unlock(ctx);
+        return NGX_OK;
+    }
+
+    /* memory for what is there to copy, not for the whole ring */
+
+    p = ngx_palloc(pool, (size_t) count * r->item_size);
+    if (p == NULL) {
+        ngx_http_rtdash_unlock(ctx);
+        return NGX_ERROR;
+    }
+
+    out->items = (ngx_http_rtdash_witem_t *) p;
 
     for ( /* void */ ; n < r->written && out->n < count; n++) {
         it = ngx_http_rtdash_ring_item(r, n);
