@@ -217,3 +217,27 @@ __DATA__
 [200]
 --- response_body_like eval
 ['"seq":2,.*"alert_transitions":1,"alerts_firing":1,"alerts_pending":0\},"alerts":\{"states":\[\{"rule":"hot","tool":"A","state":"firing",[^\]]*\],"transitions":\[\{"seq":2,"t":[0-9.]+,"tool":"A","rule":"hot","state":"firing","from":"inactive",[^\]]*\}\]\}']
+
+
+
+=== TEST 10: rules of the same window share its counts, rules of another window or type get their own
+--- http_config
+    rtdash_zone win:8m retention=1h;
+    rtdash_alert win a1 count >= 1 type=a window=1m;
+    rtdash_alert win a5 count >= 1 type=a window=5m;
+    rtdash_alert win b5 count >= 1 type=b window=5m;
+    rtdash_alert win all5 count >= 1 window=5m;
+    rtdash_alert win share5 share >= 0 type=b window=5m;
+    rtdash_alert win never5 count >= 1 type=c window=5m;
+--- request eval
+my $old = time - 180;
+["POST /ingest\n" . '[{"tool":"T","type":"a"},{"tool":"T","type":"a"},'
+ . join(",", ((qq({"tool":"T","type":"a","ts":$old})) x 3), ((qq({"tool":"T","type":"b","ts":$old})) x 4)) . ']',
+ main::later("GET /stats?limit=0", 1.5)]
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\{"accepted":9\}$',
+ '^(?=.*\{"rule":"a1","tool":"T","state":"firing","severity":"warn","metric":"count","value":2,)(?=.*\{"rule":"a5","tool":"T","state":"firing","severity":"warn","metric":"count","value":5,)(?=.*\{"rule":"b5","tool":"T","state":"firing","severity":"warn","metric":"count","value":4,)(?=.*\{"rule":"all5","tool":"T","state":"firing","severity":"warn","metric":"count","value":9,)(?=.*\{"rule":"share5","tool":"T","state":"firing","severity":"warn","metric":"share","value":0.4444)(?!.*"rule":"never5")']
+--- no_error_log
+[error]
