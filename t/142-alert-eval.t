@@ -232,7 +232,7 @@ __DATA__
 --- request eval
 my $old = time - 180;
 ["POST /ingest\n" . '[{"tool":"T","type":"a"},{"tool":"T","type":"a"},'
- . join(",", ((qq({"tool":"T","type":"a","ts":$old})) x 3), ((qq({"tool":"T","type":"b","ts":$old})) x 4)) . ']',
+ . CORE::join(",", ((qq({"tool":"T","type":"a","ts":$old})) x 3), ((qq({"tool":"T","type":"b","ts":$old})) x 4)) . ']',
  main::later("GET /stats?limit=0", 1.5)]
 --- error_code eval
 [202, 200]
