@@ -127,7 +127,7 @@ static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
 static void ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t);
 static void ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t hist);
+    ngx_http_rtdash_prom_tool_t *t, ngx_str_t *names);
 static u_char *ngx_http_rtdash_prom_sample(ngx_http_rtdash_prom_t *pm,
     ngx_str_t *metric, ngx_http_rtdash_prom_tool_t *t, const u_char *extra,
     size_t len);
@@ -977,6 +977,9 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_vstat_t  *vs;
 
     static ngx_str_t          name = ngx_string("rtdash_value");
+    static ngx_str_t          sum_count[] = {
+        ngx_string("rtdash_value_sum"), ngx_string("rtdash_value_count")
+    };
 
     /* the order of ngx_http_rtdash_quantiles[] */
     static ngx_str_t          quantiles[] = {
@@ -1002,7 +1005,7 @@ ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
                                                      4));
     }
 
-    ngx_http_rtdash_prom_sum_count(pm, t, 0);
+    ngx_http_rtdash_prom_sum_count(pm, t, sum_count);
 }
 
 
@@ -1025,6 +1028,10 @@ ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
                                     - NGX_HTTP_RTDASH_PROM_LE_MIN + 2];
 
     static ngx_str_t          name = ngx_string("rtdash_value_hist_bucket");
+    static ngx_str_t          sum_count[] = {
+        ngx_string("rtdash_value_hist_sum"),
+        ngx_string("rtdash_value_hist_count")
+    };
 
     /* the bounds as the exposition writes them, 2^-3 up, then +Inf */
 #define ngx_http_rtdash_prom_le(s)  ngx_string(",le=\"" s "\"}")
@@ -1060,26 +1067,19 @@ ngx_http_rtdash_prom_histogram(ngx_http_rtdash_prom_t *pm,
                                         ngx_http_rtdash_prom_uint(p, below[k]));
     }
 
-    ngx_http_rtdash_prom_sum_count(pm, t, 1);
+    ngx_http_rtdash_prom_sum_count(pm, t, sum_count);
 }
 
 
-/* the _sum and _count samples of a tool's values, as either family */
+/* the _sum and _count samples of a tool's values: names[0], names[1] */
 
 static void
 ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
-    ngx_http_rtdash_prom_tool_t *t, ngx_uint_t hist)
+    ngx_http_rtdash_prom_tool_t *t, ngx_str_t *names)
 {
     u_char  *p;
 
-    static ngx_str_t  names[2][2] = {
-        { ngx_string("rtdash_value_sum"), ngx_string("rtdash_value_count") },
-        { ngx_string("rtdash_value_hist_sum"),
-          ngx_string("rtdash_value_hist_count") }
-    };
-
-    p = ngx_http_rtdash_prom_sample(pm, &names[hist][0], t, (u_char *) "}",
-                                    1);
+    p = ngx_http_rtdash_prom_sample(pm, &names[0], t, (u_char *) "}", 1);
     if (p == NULL) {
         return;
     }
@@ -1087,8 +1087,7 @@ ngx_http_rtdash_prom_sum_count(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_sample_end(pm,
                           ngx_http_rtdash_prom_fmt_value(p, t->value.sum, 15));
 
-    p = ngx_http_rtdash_prom_sample(pm, &names[hist][1], t, (u_char *) "}",
-                                    1);
+    p = ngx_http_rtdash_prom_sample(pm, &names[1], t, (u_char *) "}", 1);
     if (p == NULL) {
         return;
     }

@@ -129,8 +129,10 @@ static ngx_int_t ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
 static ngx_http_rtdash_mrec_t *ngx_http_rtdash_minute_locked(
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_node_t *node, time_t t,
     ngx_int_t *rc);
-static ngx_int_t ngx_http_rtdash_promote_locked(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_mrec_t *m, ngx_uint_t users);
+static ngx_int_t ngx_http_rtdash_promote_values_locked(
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_mrec_t *m);
+static ngx_int_t ngx_http_rtdash_promote_users_locked(
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_mrec_t *m);
 static void ngx_http_rtdash_unreserve_locked(ngx_http_rtdash_batch_t *b,
     ngx_uint_t n);
 static void ngx_http_rtdash_undo_locked(ngx_http_rtdash_batch_t *b);
@@ -476,7 +478,7 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
             if (m->nvalues + m->rvalues < room) {
                 m->rvalues++;
 
-            } else if (ngx_http_rtdash_promote_locked(ctx, m, 0) != NGX_OK) {
+            } else if (ngx_http_rtdash_promote_values_locked(ctx, m) != NGX_OK) {
                 goto full;
 
             } else if (m->values_ref == 0) {
@@ -492,7 +494,7 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
             if (m->nusers + m->rusers < room) {
                 m->rusers++;
 
-            } else if (ngx_http_rtdash_promote_locked(ctx, m, 1) != NGX_OK) {
+            } else if (ngx_http_rtdash_promote_users_locked(ctx, m) != NGX_OK) {
                 goto full;
 
             } else if (m->users_ref == 0) {
@@ -593,51 +595,13 @@ ngx_http_rtdash_minute_locked(ngx_http_rtdash_ctx_t *ctx,
  */
 
 static ngx_int_t
-ngx_http_rtdash_promote_locked(ngx_http_rtdash_ctx_t *ctx,
-    ngx_http_rtdash_mrec_t *m, ngx_uint_t users)
+ngx_http_rtdash_promote_values_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
 {
     double                   *values, *few;
-    uint32_t                 *keys, *fkeys;
     ngx_uint_t                i, n;
     ngx_http_rtdash_ref_t     ref;
-    ngx_http_rtdash_hll_t    *h;
     ngx_http_rtdash_vstat_t  *vs;
-
-    if (users) {
-        keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
-
-        if (m->few_users_ref == 0) {
-            fkeys = ngx_http_rtdash_pool_alloc_locked(ctx,
-                                             NGX_HTTP_RTDASH_POOL_FEW, &ref);
-            if (fkeys == NULL) {
-                return NGX_DECLINED;
-            }
-
-            ngx_memcpy(fkeys, keys, n * sizeof(uint32_t));
-            m->few_users_ref = ref;
-
-            return NGX_OK;
-        }
-
-        h = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
-                                              &ref);
-        if (h == NULL) {
-            return NGX_DECLINED;
-        }
-
-        for (i = 0; i < n; i++) {
-            ngx_http_rtdash_hll_add(h, keys[i]);
-        }
-
-        m->users_ref = ref;
-        m->nusers = 0;
-        m->rusers = 0;
-
-        ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
-                                         &m->few_users_ref);
-
-        return NGX_OK;
-    }
 
     values = ngx_http_rtdash_mrec_values(ctx, m, &n);
 
@@ -671,6 +635,53 @@ ngx_http_rtdash_promote_locked(ngx_http_rtdash_ctx_t *ctx,
 
     ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
                                      &m->few_values_ref);
+
+    return NGX_OK;
+}
+
+
+/* the same for a minute's users: a FEW record, then a users sketch */
+
+static ngx_int_t
+ngx_http_rtdash_promote_users_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    uint32_t                 *keys, *few;
+    ngx_uint_t                i, n;
+    ngx_http_rtdash_ref_t     ref;
+    ngx_http_rtdash_hll_t    *h;
+
+    keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
+
+    if (m->few_users_ref == 0) {
+        few = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                                &ref);
+        if (few == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_memcpy(few, keys, n * sizeof(uint32_t));
+        m->few_users_ref = ref;
+
+        return NGX_OK;
+    }
+
+    h = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
+                                          &ref);
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_rtdash_hll_add(h, keys[i]);
+    }
+
+    m->users_ref = ref;
+    m->nusers = 0;
+    m->rusers = 0;
+
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
+                                     &m->few_users_ref);
 
     return NGX_OK;
 }
