@@ -1768,7 +1768,10 @@
         document.title = (n ? '(' + n + ') ' : '') + state.cfg.title;
         if (!n) return;
         box.appendChild(el('b', 'alerts-count', n + (n === 1 ? ' alert firing' : ' alerts firing')));
+        /* a fixed height (style.css): it scrolls, by keyboard too */
         var ul = el('ul');
+        ul.tabIndex = 0;
+        ul.setAttribute('aria-label', 'Alerts firing');
         state.alerts.forEach(function (a) {
             var li = el('li', 'alert-item ' + a.level);
             li.appendChild(el('span', 'level-tag', a.level === 'crit' ? 'critical' : a.level === 'info' ? 'info' : 'warning'));
@@ -2166,6 +2169,9 @@
         /* placeholders left once the server has said which types there
          * are keep their room, empty (a type seen later fills one) */
         if (state.typesKnown) document.querySelectorAll('.card-skeleton').forEach(function (c) { c.classList.add('card-slot'); });
+        /* the first frame of data (or poll): shown with the alert box
+         * that came with it (style.css, main.awaiting) */
+        if (state.lastFrameAt) $('main').classList.remove('awaiting');
         var shown = Array.prototype.map.call(document.querySelectorAll('.type-card'), function (c) { return c.getAttribute('data-type'); });
         if (shown.join('\u0000') !== ordered.join('\u0000')) {
             var first = $('cards').querySelector('.card-skeleton');
