@@ -447,25 +447,54 @@
      * The charts are made after the first paint, one per task, so that
      * neither the paint nor the page's input waits for them (their boxes
      * have their final size already); each is drawn with the data as
-     * soon as it exists.
+     * soon as it exists.  On a narrow screen (a phone: the slowest CPU,
+     * the charts one under the other) a chart is made only when its box
+     * comes within CHART_NEAR of the screen, or its table is asked for.
      */
     var CHART_ORDER = ['live', 'history', 'shares', 'util', 'pct'];
     var CHART_MAKERS = {};
+    var CHART_NEAR = '200px 0px';
+    var chartQueue = [];
 
-    function makeCharts() {
-        Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-        Chart.defaults.font.size = 12;
-        var todo = CHART_ORDER.slice();
-        function next() {
-            var name = todo.shift();
-            if (!name) return;
+    function makeChart(name) {
+        if (!charts[name]) {
             charts[name] = CHART_MAKERS[name]();
             styleChart(charts[name]);
             watchChart(name);
             want(name);
-            if (todo.length) setTimeout(next, 0);
+        }
+        return charts[name];
+    }
+
+    /* one chart per task, after a paint */
+    function queueCharts(names) {
+        var idle = !chartQueue.length;
+        names.forEach(function (n) { if (!charts[n] && chartQueue.indexOf(n) < 0) chartQueue.push(n); });
+        if (!idle || !chartQueue.length) return;
+        function next() {
+            var name = chartQueue.shift();
+            if (name) makeChart(name);
+            if (chartQueue.length) setTimeout(next, 0);
         }
         afterPaint(next);
+    }
+
+    function makeCharts() {
+        Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+        Chart.defaults.font.size = 12;
+        if (!narrowScreen() || typeof IntersectionObserver !== 'function') { queueCharts(CHART_ORDER); return; }
+        var near = new IntersectionObserver(function (entries) {
+            entries.forEach(function (e) {
+                if (!e.isIntersecting) return;
+                near.unobserve(e.target);
+                queueCharts([e.target.getAttribute('data-chart-name')]);
+            });
+        }, { rootMargin: CHART_NEAR });
+        CHART_ORDER.forEach(function (name) {
+            var box = $('chart-' + name).parentNode;
+            box.setAttribute('data-chart-name', name);
+            near.observe(box);
+        });
     }
 
     function afterPaint(fn) {
@@ -1915,6 +1944,9 @@
         var box = $('table-' + name);
         box.classList.toggle('hidden', !on);
         box.parentNode.classList.toggle('as-table', on);
+        /* a chart not made yet (narrow screen, out of sight) holds the
+         * table's data: made now */
+        if (on && chartsOn) makeChart(name);
         if (on) renderTable(name); else box.replaceChildren();
         if (!on && charts[name]) charts[name].resize();
     }
