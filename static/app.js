@@ -482,6 +482,17 @@
     function makeCharts() {
         Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
         Chart.defaults.font.size = 12;
+        /* a window made narrower or wider: the charts' pixel ratio too */
+        var mq = window.matchMedia ? window.matchMedia(NARROW_SCREEN) : null;
+        if (mq && mq.addEventListener) {
+            mq.addEventListener('change', function () {
+                Object.keys(charts).forEach(function (k) {
+                    charts[k].config.options.devicePixelRatio = chartPixelRatio();
+                    charts[k].options.devicePixelRatio = chartPixelRatio();
+                    charts[k].resize();
+                });
+            });
+        }
         if (!narrowScreen() || typeof IntersectionObserver !== 'function') { queueCharts(CHART_ORDER); return; }
         var near = new IntersectionObserver(function (entries) {
             entries.forEach(function (e) {
