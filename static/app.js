@@ -332,9 +332,26 @@
         return '#' + m.slice(0, 3).map(function (x) { return ('0' + Number(x).toString(16)).slice(-2); }).join('');
     }
 
+    /*
+     * On a narrow (phone-sized) screen the canvases are drawn at most at
+     * NARROW_PIXEL_RATIO device pixels per CSS pixel: at a phone's 2-3 the
+     * five canvases have 4-9 times the pixels to draw, raster and hand to
+     * the compositor on every redraw, on the slowest CPUs.
+     */
+    var NARROW_SCREEN = '(max-width: 700px)';
+    var NARROW_PIXEL_RATIO = 1;
+
+    function narrowScreen() { return !!(window.matchMedia && window.matchMedia(NARROW_SCREEN).matches); }
+
+    function chartPixelRatio() {
+        var r = window.devicePixelRatio || 1;
+        return narrowScreen() ? Math.min(r, NARROW_PIXEL_RATIO) : r;
+    }
+
     function baseOptions(extra) {
         var o = {
             animation: false,
+            devicePixelRatio: chartPixelRatio(),
             responsive: true,
             maintainAspectRatio: false,
             normalized: true,
@@ -430,25 +447,65 @@
      * The charts are made after the first paint, one per task, so that
      * neither the paint nor the page's input waits for them (their boxes
      * have their final size already); each is drawn with the data as
-     * soon as it exists.
+     * soon as it exists.  On a narrow screen (a phone: the slowest CPU,
+     * the charts one under the other) a chart is made only when its box
+     * comes within CHART_NEAR of the screen, or its table is asked for.
      */
     var CHART_ORDER = ['live', 'history', 'shares', 'util', 'pct'];
     var CHART_MAKERS = {};
+    var CHART_NEAR = '200px 0px';
+    var chartQueue = [];
 
-    function makeCharts() {
-        Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
-        Chart.defaults.font.size = 12;
-        var todo = CHART_ORDER.slice();
-        function next() {
-            var name = todo.shift();
-            if (!name) return;
+    function makeChart(name) {
+        if (!charts[name]) {
             charts[name] = CHART_MAKERS[name]();
             styleChart(charts[name]);
             watchChart(name);
             want(name);
-            if (todo.length) setTimeout(next, 0);
+        }
+        return charts[name];
+    }
+
+    /* one chart per task, after a paint */
+    function queueCharts(names) {
+        var idle = !chartQueue.length;
+        names.forEach(function (n) { if (!charts[n] && chartQueue.indexOf(n) < 0) chartQueue.push(n); });
+        if (!idle || !chartQueue.length) return;
+        function next() {
+            var name = chartQueue.shift();
+            if (name) makeChart(name);
+            if (chartQueue.length) setTimeout(next, 0);
         }
         afterPaint(next);
+    }
+
+    function makeCharts() {
+        Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+        Chart.defaults.font.size = 12;
+        /* a window made narrower or wider: the charts' pixel ratio too */
+        var mq = window.matchMedia ? window.matchMedia(NARROW_SCREEN) : null;
+        if (mq && mq.addEventListener) {
+            mq.addEventListener('change', function () {
+                Object.keys(charts).forEach(function (k) {
+                    charts[k].config.options.devicePixelRatio = chartPixelRatio();
+                    charts[k].options.devicePixelRatio = chartPixelRatio();
+                    charts[k].resize();
+                });
+            });
+        }
+        if (!narrowScreen() || typeof IntersectionObserver !== 'function') { queueCharts(CHART_ORDER); return; }
+        var near = new IntersectionObserver(function (entries) {
+            entries.forEach(function (e) {
+                if (!e.isIntersecting) return;
+                near.unobserve(e.target);
+                queueCharts([e.target.getAttribute('data-chart-name')]);
+            });
+        }, { rootMargin: CHART_NEAR });
+        CHART_ORDER.forEach(function (name) {
+            var box = $('chart-' + name).parentNode;
+            box.setAttribute('data-chart-name', name);
+            near.observe(box);
+        });
     }
 
     function afterPaint(fn) {
@@ -1751,7 +1808,10 @@
         document.title = (n ? '(' + n + ') ' : '') + state.cfg.title;
         if (!n) return;
         box.appendChild(el('b', 'alerts-count', n + (n === 1 ? ' alert firing' : ' alerts firing')));
+        /* a fixed height (style.css): it scrolls, by keyboard too */
         var ul = el('ul');
+        ul.tabIndex = 0;
+        ul.setAttribute('aria-label', 'Alerts firing');
         state.alerts.forEach(function (a) {
             var li = el('li', 'alert-item ' + a.level);
             li.appendChild(el('span', 'level-tag', a.level === 'crit' ? 'critical' : a.level === 'info' ? 'info' : 'warning'));
@@ -1895,6 +1955,9 @@
         var box = $('table-' + name);
         box.classList.toggle('hidden', !on);
         box.parentNode.classList.toggle('as-table', on);
+        /* a chart not made yet (narrow screen, out of sight) holds the
+         * table's data: made now */
+        if (on && chartsOn) makeChart(name);
         if (on) renderTable(name); else box.replaceChildren();
         if (!on && charts[name]) charts[name].resize();
     }
@@ -2149,6 +2212,9 @@
         /* placeholders left once the server has said which types there
          * are keep their room, empty (a type seen later fills one) */
         if (state.typesKnown) document.querySelectorAll('.card-skeleton').forEach(function (c) { c.classList.add('card-slot'); });
+        /* the first frame of data (or poll): shown with the alert box
+         * that came with it (style.css, main.awaiting) */
+        if (state.lastFrameAt) $('main').classList.remove('awaiting');
         var shown = Array.prototype.map.call(document.querySelectorAll('.type-card'), function (c) { return c.getAttribute('data-type'); });
         if (shown.join('\u0000') !== ordered.join('\u0000')) {
             var first = $('cards').querySelector('.card-skeleton');
