@@ -2075,6 +2075,19 @@
         });
     }
 
+    /*
+     * The selector lists the tools that match the finder's text (a part
+     * of the name, any case), TOOL_OPTIONS at most, so that it stays
+     * usable with thousands of tools; the selected tool is always there.
+     */
+    var TOOL_OPTIONS = 200;
+
+    function toolMatches() {
+        var q = $('tool-find').value.trim().toLowerCase();
+        if (!q) return state.allTools;
+        return state.allTools.filter(function (n) { return n.toLowerCase().indexOf(q) >= 0; });
+    }
+
     function renderToolSelect() {
         var sel = $('tool-select');
         var cur = state.tool;
@@ -2082,13 +2095,43 @@
         var all = el('option', null, 'All tools');
         all.value = '';
         frag.appendChild(all);
-        state.allTools.forEach(function (n) {
+        var matches = toolMatches();
+        var shown = matches.slice(0, TOOL_OPTIONS);
+        if (cur && shown.indexOf(cur) < 0) shown.unshift(cur);
+        shown.forEach(function (n) {
             var o = el('option', null, n);
             o.value = n;
             frag.appendChild(o);
         });
+        if (matches.length > TOOL_OPTIONS) {
+            var more = el('option', null, (matches.length - TOOL_OPTIONS) + ' more: type to narrow');
+            more.disabled = true;
+            more.value = '\u0000more';
+            frag.appendChild(more);
+        }
         sel.replaceChildren(frag);
         sel.value = cur;
+        var filtered = $('tool-find').value.trim() !== '';
+        $('tool-found').textContent = filtered || matches.length > TOOL_OPTIONS
+            ? fmtNum(matches.length) + ' of ' + fmtNum(state.allTools.length) : '';
+    }
+
+    var findTimer = null;
+
+    function wireToolFind() {
+        var find = $('tool-find');
+        find.addEventListener('input', function () {
+            clearTimeout(findTimer);
+            findTimer = setTimeout(renderToolSelect, 120);
+        });
+        /* Enter: the first tool that matches */
+        find.addEventListener('keydown', function (e) {
+            if (e.key !== 'Enter') return;
+            clearTimeout(findTimer);
+            var m = toolMatches();
+            renderToolSelect();
+            if (m.length) selectTool(m[0]);
+        });
     }
 
     function renderWindowButtons() {
@@ -2759,6 +2802,7 @@
 
     function bind() {
         $('tool-select').addEventListener('change', function (e) { selectTool(e.target.value); });
+        wireToolFind();
         document.querySelectorAll('.win').forEach(function (b) {
             b.addEventListener('click', function () { selectWindow(parseInt(b.getAttribute('data-window'), 10)); });
         });

@@ -154,7 +154,8 @@ function forecast(minutes, types, steps) {
 }
 
 class Store {
-    constructor() {
+    constructor(maxTools) {
+        this.maxTools = maxTools || MAX_TOOLS;
         this.seq = 0;
         this.types = [];
         this.tools = new Map();
@@ -174,7 +175,7 @@ class Store {
     tool(name) {
         let t = this.tools.get(name);
         if (!t) {
-            if (this.tools.size >= MAX_TOOLS) return null;
+            if (this.tools.size >= this.maxTools) return null;
             t = { name, updated: 0, seq: 0, totals: {}, flagged: {}, gauges: {}, values: [],
                   events: [], seconds: new Map(), minutes: new Map() };
             this.tools.set(name, t);
@@ -268,7 +269,7 @@ class Store {
         list.forEach((ev, i) => this.validate(ev, list.lineOf ? list.lineOf[i] : i + 1));
         const events = list.filter((e) => e.notice === undefined);
         const newTools = new Set(events.map((e) => e.tool).filter((n) => !this.tools.has(n)));
-        if (this.tools.size + newTools.size > MAX_TOOLS) {
+        if (this.tools.size + newTools.size > this.maxTools) {
             const e = new Error('zone is full'); e.status = 507; throw e;
         }
         const notices = [];
@@ -282,7 +283,7 @@ class Store {
     zone() {
         return { name: 'rt', size: 67108864, used: 1048576 + this.tools.size * 262144,
                  free: 67108864 - 1048576 - this.tools.size * 262144,
-                 tools: this.tools.size, max_tools: MAX_TOOLS, retention: RETENTION,
+                 tools: this.tools.size, max_tools: this.maxTools, retention: RETENTION,
                  events: EVENTS_PER_TOOL, types: MAX_TYPES, seq: this.seq };
     }
 
@@ -409,7 +410,7 @@ function loadWs() {
 }
 
 function createServer(opts = {}) {
-    const store = new Store();
+    const store = new Store(opts.maxTools);
     const subscribers = new Set();
     const held = new Set();             /* sent "event: close", kept open */
     const streamRequests = [];
