@@ -397,6 +397,15 @@ ngx_http_rtdash_second_flagged(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
 }
 
 
+/* the values (users) a zone minute has room for before its next record */
+#define ngx_http_rtdash_mrec_values_room(m)                                  \
+    ((m)->few_values_ref ? NGX_HTTP_RTDASH_FEW_VALUES                        \
+                         : NGX_HTTP_RTDASH_SMALL_VALUES)
+#define ngx_http_rtdash_mrec_users_room(m)                                   \
+    ((m)->few_users_ref ? NGX_HTTP_RTDASH_FEW_USERS                          \
+                        : NGX_HTTP_RTDASH_SMALL_USERS)
+
+
 /*
  * A zone minute's few values (users) without a histogram (sketch): its
  * own or its FEW record's, and how many (never past the room there is)
@@ -410,8 +419,7 @@ ngx_http_rtdash_mrec_values(ngx_http_rtdash_ctx_t *ctx,
 
     few = ngx_http_rtdash_ref_ptr(ctx, m->few_values_ref);
 
-    *n = ngx_min(m->nvalues, (few ? NGX_HTTP_RTDASH_FEW_VALUES
-                                  : NGX_HTTP_RTDASH_SMALL_VALUES));
+    *n = ngx_min(m->nvalues, ngx_http_rtdash_mrec_values_room(m));
 
     return few ? few : m->values;
 }
@@ -425,8 +433,7 @@ ngx_http_rtdash_mrec_keys(ngx_http_rtdash_ctx_t *ctx,
 
     few = ngx_http_rtdash_ref_ptr(ctx, m->few_users_ref);
 
-    *n = ngx_min(m->nusers, (few ? NGX_HTTP_RTDASH_FEW_USERS
-                                 : NGX_HTTP_RTDASH_SMALL_USERS));
+    *n = ngx_min(m->nusers, ngx_http_rtdash_mrec_users_room(m));
 
     return few ? few : m->keys;
 }

@@ -472,13 +472,14 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
 
     if (m && pr->type != NGX_HTTP_RTDASH_NO_TYPE) {
         if (ev->has_value && m->values_ref == 0) {
-            room = m->few_values_ref ? NGX_HTTP_RTDASH_FEW_VALUES
-                                     : NGX_HTTP_RTDASH_SMALL_VALUES;
+            room = ngx_http_rtdash_mrec_values_room(m);
 
             if (m->nvalues + m->rvalues < room) {
                 m->rvalues++;
 
-            } else if (ngx_http_rtdash_promote_values_locked(ctx, m) != NGX_OK) {
+            } else if (ngx_http_rtdash_promote_values_locked(ctx, m)
+                       != NGX_OK)
+            {
                 goto full;
 
             } else if (m->values_ref == 0) {
@@ -488,13 +489,14 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
         }
 
         if (pr->has_user && m->users_ref == 0) {
-            room = m->few_users_ref ? NGX_HTTP_RTDASH_FEW_USERS
-                                    : NGX_HTTP_RTDASH_SMALL_USERS;
+            room = ngx_http_rtdash_mrec_users_room(m);
 
             if (m->nusers + m->rusers < room) {
                 m->rusers++;
 
-            } else if (ngx_http_rtdash_promote_users_locked(ctx, m) != NGX_OK) {
+            } else if (ngx_http_rtdash_promote_users_locked(ctx, m)
+                       != NGX_OK)
+            {
                 goto full;
 
             } else if (m->users_ref == 0) {
@@ -1275,8 +1277,7 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
 
         } else {
             values = ngx_http_rtdash_mrec_values(ctx, m, &n);
-            room = m->few_values_ref ? NGX_HTTP_RTDASH_FEW_VALUES
-                                     : NGX_HTTP_RTDASH_SMALL_VALUES;
+            room = ngx_http_rtdash_mrec_values_room(m);
 
             /* reserved, as a rule: not after a repair cut a record short */
             if (n < room) {
@@ -1295,8 +1296,7 @@ ngx_http_rtdash_count_locked(ngx_http_rtdash_ctx_t *ctx,
         }
 
         keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
-        room = m->few_users_ref ? NGX_HTTP_RTDASH_FEW_USERS
-                                : NGX_HTTP_RTDASH_SMALL_USERS;
+        room = ngx_http_rtdash_mrec_users_room(m);
 
         for (i = 0; i < n; i++) {
             if (keys[i] == pr->ukey) {
