@@ -49,7 +49,7 @@ ngx_http_rtdash_fuzz_in(const ngx_http_rtdash_parse_t *p,
 static void
 ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
 {
-    size_t                             i, j, k;
+    size_t                             i, j, k, m, n;
     const ngx_http_rtdash_gauge_in_t  *g;
     const ngx_http_rtdash_event_in_t  *ev;
 
@@ -153,8 +153,19 @@ ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
         }
 
         if (ev->gauge_first != j
-            || ev->ngauges > p->max_gauges_per_event)
+            || ev->ngauges > p->max_gauges_per_event
+            || ev->nsums > ev->ngauges)
         {
+            abort();
+        }
+
+        /* the event's sums are those of its entries marked sum */
+
+        for (n = 0, m = j; m < j + ev->ngauges; m++) {
+            n += p->gauges[m].sum;
+        }
+
+        if (n != ev->nsums) {
             abort();
         }
 
@@ -170,7 +181,8 @@ ngx_http_rtdash_fuzz_verify(const ngx_http_rtdash_parse_t *p, int rc)
 
         if (!ngx_http_rtdash_fuzz_in(p, g->name, g->name_len)
             || !ngx_http_rtdash_valid_token(g->name, g->name_len)
-            || g->value - g->value != 0)
+            || g->value - g->value != 0
+            || (g->sum && g->value < 0))
         {
             abort();
         }

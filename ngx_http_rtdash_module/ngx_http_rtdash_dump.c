@@ -24,10 +24,10 @@
 /*
  * 2: the zone's pseudonym key follows the header; 3: images of layout 3
  * (pools, sketches), and the header ends in "evicted"; 4: the watch area
- * after the tools, its length in the header.  1 to 3 are read as well,
- * the nodes of 1 and 2 upgraded.
+ * after the tools, its length in the header; 5: seconds with their sums,
+ * slots of two kinds.  1 to 4 are read as well, upgraded.
  */
-#define NGX_HTTP_RTDASH_DUMP_VERSION  4
+#define NGX_HTTP_RTDASH_DUMP_VERSION  5
 
 /* the dump holds user names and ids: readable by its owner only */
 #define NGX_HTTP_RTDASH_DUMP_ACCESS   NGX_FILE_OWNER_ACCESS
@@ -440,7 +440,8 @@ ngx_http_rtdash_dump_next(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
         return NULL;
     }
 
-    n = ngx_http_rtdash_image_size(ctx, buf);
+    n = (h->version < 5) ? ngx_http_rtdash_v4_image_size(ctx, buf)
+                         : ngx_http_rtdash_image_size(ctx, buf);
 
     if (n == 0
         || ngx_http_rtdash_dump_read(fd, buf + ctx->layout.node_size,
@@ -453,6 +454,11 @@ ngx_http_rtdash_dump_next(ngx_http_rtdash_ctx_t *ctx, ngx_fd_t fd,
 
     *len = n;
     *offset += n;
+
+    if (h->version < 5) {
+        ngx_http_rtdash_v4_upgrade(ctx, buf, buf + n);
+        return buf + n;
+    }
 
     return buf;
 }

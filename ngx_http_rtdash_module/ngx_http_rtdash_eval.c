@@ -905,8 +905,11 @@ ngx_http_rtdash_gauge_value(ngx_http_rtdash_ctx_t *ctx,
 
     g = ngx_http_rtdash_node_gauges(ctx, node);
 
+    /* a sum of that name is not a gauge: absent, as any other name */
+
     for (i = 0; i < node->ngauges; i++) {
-        if (g[i].len == name->len
+        if (g[i].kind == NGX_HTTP_RTDASH_GAUGE
+            && g[i].len == name->len
             && ngx_memcmp(g[i].name, name->data, name->len) == 0)
         {
             return g[i].value;

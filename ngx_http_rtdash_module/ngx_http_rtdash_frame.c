@@ -65,6 +65,8 @@ typedef struct {
     ngx_uint_t                   nseconds;
     ngx_uint_t                   nminutes;
     ngx_http_rtdash_minute_t    *one;         /* a tool's minute, read */
+    ngx_http_rtdash_gauge_t     *sums;        /* the buckets' sum names */
+    ngx_uint_t                   nsums;       /*   (gauges= at most) */
     ngx_http_rtdash_hwide_t     *users;       /* snapshot: the span */
     ngx_http_rtdash_vwide_t     *values;
     time_t                       now;
@@ -95,7 +97,10 @@ static void ngx_http_rtdash_collect_events_locked(
 static void ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_sev_t *evs, ngx_uint_t n);
 static void ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src);
+    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src,
+    u_char *map);
+static void ngx_http_rtdash_sums_map(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_node_t *node, u_char *map);
 static ngx_http_rtdash_frame_t *ngx_http_rtdash_render_write(
     ngx_http_rtdash_render_t *rd);
 static void ngx_http_rtdash_render_json(ngx_http_rtdash_render_t *rd,
@@ -366,9 +371,12 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
     rd->kept = ngx_palloc(rd->tmp, (rd->cap + 1)
                                    * sizeof(ngx_http_rtdash_kept_t));
 
-    rd->seconds = ngx_pcalloc(rd->tmp, ctx->layout.sec_size * rd->nseconds);
+    rd->seconds = ngx_pcalloc(rd->tmp, ctx->layout.sec_copy * rd->nseconds);
     rd->minutes = ngx_pcalloc(rd->tmp, ctx->layout.min_size * rd->nminutes);
     rd->one = ngx_palloc(rd->tmp, ctx->layout.min_size);
+    rd->sums = ngx_palloc(rd->tmp,
+                          sizeof(ngx_http_rtdash_gauge_t) * ctx->ngauges);
+    rd->nsums = 0;
 
     if (snapshot) {
         rd->users = ngx_palloc(rd->tmp, sizeof(ngx_http_rtdash_hwide_t));
@@ -392,7 +400,7 @@ ngx_http_rtdash_render_init(ngx_http_rtdash_render_t *rd)
                                      * sizeof(ngx_http_rtdash_sev_t));
 
     if (rd->seconds == NULL || rd->minutes == NULL || rd->one == NULL
-        || rd->events == NULL || rd->kept == NULL)
+        || rd->events == NULL || rd->kept == NULL || rd->sums == NULL)
     {
         goto failed;
     }
@@ -657,13 +665,17 @@ static void
 ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
     ngx_http_rtdash_node_t *node)
 {
+    double                    *from, *to;
     time_t                     t, first;
     uint32_t                  *src, *dst;
     ngx_uint_t                 i, k;
     ngx_http_rtdash_ctx_t     *ctx;
     ngx_http_rtdash_minute_t  *m;
+    u_char                     map[NGX_HTTP_RTDASH_GAUGES_MAX];
 
     ctx = rd->ctx;
+
+    ngx_http_rtdash_sums_map(rd, node, map);
 
     for (i = 0; i < rd->nseconds; i++) {
         t = rd->now - (rd->nseconds - 1 - i);
@@ -673,11 +685,26 @@ ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
             continue;
         }
 
-        dst = ngx_http_rtdash_bucket(rd->seconds, i, ctx->layout.sec_size);
+        dst = ngx_http_rtdash_bucket(rd->seconds, i, ctx->layout.sec_copy);
         dst[0] = (uint32_t) t;
 
         for (k = 1; k <= 2 * ctx->ntypes; k++) {
             dst[k] += src[k];
+        }
+
+        from = ngx_http_rtdash_ref_ptr(ctx,
+                                   *ngx_http_rtdash_second_sums_ref(ctx, src));
+
+        if (from == NULL) {
+            continue;
+        }
+
+        to = ngx_http_rtdash_second_sums(ctx, dst);
+
+        for (k = 0; k < node->ngauges; k++) {
+            if (map[k] != NGX_HTTP_RTDASH_NO_SUM) {
+                to[map[k]] += from[k];
+            }
         }
     }
 
@@ -700,7 +727,51 @@ ngx_http_rtdash_collect_buckets_locked(ngx_http_rtdash_render_t *rd,
         ngx_http_rtdash_add_minute(rd,
                                    ngx_http_rtdash_bucket(rd->minutes, i,
                                                        ctx->layout.min_size),
-                                   m);
+                                   m, map);
+    }
+}
+
+
+/*
+ * Where each sum of a tool goes in the frame's buckets: by its name, in
+ * the frame's names (the first gauges= names met); NO_SUM: a gauge, or
+ * a name past those
+ */
+
+static void
+ngx_http_rtdash_sums_map(ngx_http_rtdash_render_t *rd,
+    ngx_http_rtdash_node_t *node, u_char *map)
+{
+    ngx_uint_t                k, j;
+    ngx_http_rtdash_gauge_t  *gs;
+
+    gs = ngx_http_rtdash_node_gauges(rd->ctx, node);
+
+    ngx_memset(map, NGX_HTTP_RTDASH_NO_SUM, NGX_HTTP_RTDASH_GAUGES_MAX);
+
+    for (k = 0; k < node->ngauges; k++) {
+        if (gs[k].kind != NGX_HTTP_RTDASH_SUM) {
+            continue;
+        }
+
+        for (j = 0; j < rd->nsums; j++) {
+            if (rd->sums[j].len == gs[k].len
+                && ngx_memcmp(rd->sums[j].name, gs[k].name, gs[k].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j == rd->nsums) {
+            if (rd->nsums == rd->ctx->ngauges) {
+                continue;
+            }
+
+            rd->sums[j] = gs[k];
+            rd->nsums++;
+        }
+
+        map[k] = (u_char) j;
     }
 }
 
@@ -798,10 +869,12 @@ ngx_http_rtdash_merge_events(ngx_http_rtdash_render_t *rd,
 
 static void
 ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
-    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src)
+    ngx_http_rtdash_minute_t *dst, ngx_http_rtdash_minute_t *src,
+    u_char *map)
 {
-    uint32_t    *a, *b;
-    ngx_uint_t   i, n;
+    uint32_t                 *a, *b;
+    ngx_uint_t                i, n;
+    ngx_http_rtdash_gstat_t  *to, *from;
 
     dst->t = src->t;
 
@@ -814,6 +887,16 @@ ngx_http_rtdash_add_minute(ngx_http_rtdash_render_t *rd,
 
     for (i = 0; i < n; i++) {
         a[i] += b[i];
+    }
+
+    to = ngx_http_rtdash_minute_gstats(rd->ctx, dst);
+    from = ngx_http_rtdash_minute_gstats(rd->ctx, src);
+
+    for (i = 0; i < rd->ctx->ngauges; i++) {
+        if (map[i] != NGX_HTTP_RTDASH_NO_SUM && from[i].set) {
+            to[map[i]].u.sum += from[i].u.sum;
+            to[map[i]].set = 1;
+        }
     }
 }
 
@@ -996,7 +1079,7 @@ ngx_http_rtdash_render_buckets(ngx_http_rtdash_render_t *rd,
         t = rd->now - rd->now % 60 - (rd->nminutes - 1 - i) * 60;
         m = ngx_http_rtdash_bucket(rd->minutes, i, ctx->layout.min_size);
 
-        ngx_http_rtdash_json_minute(o, ctx, &rd->zi, NULL, 0,
+        ngx_http_rtdash_json_minute(o, ctx, &rd->zi, rd->sums, rd->nsums,
                                     m->t ? m : NULL, t);
     }
 
@@ -1007,9 +1090,10 @@ ngx_http_rtdash_render_buckets(ngx_http_rtdash_render_t *rd,
             ngx_http_rtdash_out_lit(o, ",");
         }
 
-        sec = ngx_http_rtdash_bucket(rd->seconds, i, ctx->layout.sec_size);
+        sec = ngx_http_rtdash_bucket(rd->seconds, i, ctx->layout.sec_copy);
 
-        ngx_http_rtdash_json_second(o, ctx, &rd->zi, sec[0] ? sec : NULL,
+        ngx_http_rtdash_json_second(o, ctx, &rd->zi, rd->sums, rd->nsums,
+                                    sec[0] ? sec : NULL,
                                     rd->now - (rd->nseconds - 1 - i));
     }
 

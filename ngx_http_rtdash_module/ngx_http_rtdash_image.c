@@ -3,12 +3,15 @@
  * rtdash: a tool's image: its node and the records it holds, flat, for
  * a dump and for a zone that a reload resized.  The node comes first,
  * its refs made 1 where a record follows and 0 where none; then the
- * seconds, the minutes (as readers see them: ngx_http_rtdash_minute_t)
- * and the ring chunks that are there, each in slot order.
+ * seconds (as readers see them, with their sums), the minutes (as
+ * readers see them: ngx_http_rtdash_minute_t) and the ring chunks that
+ * are there, each in slot order.
  */
 
 
 #include "ngx_http_rtdash_module.h"
+
+#include <float.h>
 
 
 #define NGX_HTTP_RTDASH_CHUNK_SIZE                                           \
@@ -26,7 +29,7 @@ ngx_http_rtdash_image_max(ngx_http_rtdash_ctx_t *ctx)
 
     l = &ctx->layout;
 
-    return l->node_size + NGX_HTTP_RTDASH_SECONDS * l->sec_size
+    return l->node_size + NGX_HTTP_RTDASH_SECONDS * l->sec_copy
            + ctx->nminutes * l->min_size
            + l->nchunks * NGX_HTTP_RTDASH_CHUNK_SIZE;
 }
@@ -62,7 +65,8 @@ ngx_http_rtdash_image_locked(ngx_http_rtdash_ctx_t *ctx,
         refs[i] = (rec != NULL);
 
         if (rec) {
-            p = ngx_cpymem(p, rec, ctx->layout.sec_size);
+            ngx_http_rtdash_second_copy(ctx, (uint32_t *) rec, (uint32_t *) p);
+            p += ctx->layout.sec_copy;
         }
     }
 
@@ -114,7 +118,7 @@ ngx_http_rtdash_image_size(ngx_http_rtdash_ctx_t *ctx, u_char *image)
             return 0;
         }
 
-        n += refs[i] * ctx->layout.sec_size;
+        n += refs[i] * ctx->layout.sec_copy;
     }
 
     refs = ngx_http_rtdash_node_minutes(ctx, node);
@@ -150,9 +154,20 @@ ngx_int_t
 ngx_http_rtdash_image_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
     u_char *image)
 {
-    ngx_http_rtdash_node_t  *node, *src;
+    ngx_uint_t                k;
+    ngx_http_rtdash_node_t   *node, *src;
+    ngx_http_rtdash_gauge_t  *gs;
 
     src = (ngx_http_rtdash_node_t *) image;
+    gs = ngx_http_rtdash_node_gauges(ctx, src);
+
+    for (k = 0; k < ctx->ngauges; k++) {
+        if (gs[k].kind > NGX_HTTP_RTDASH_SUM
+            || gs[k].len > NGX_HTTP_RTDASH_TOKEN_MAX)
+        {
+            return NGX_DECLINED;
+        }
+    }
 
     if (src->name_len == 0 || src->name_len > NGX_HTTP_RTDASH_TOOL_MAX
         || src->ngauges > ctx->ngauges
@@ -202,7 +217,9 @@ ngx_http_rtdash_image_records_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, u_char *p)
 {
     u_char                    *rec;
-    ngx_uint_t                 i, kind;
+    double                     v;
+    uint32_t                  *sec;
+    ngx_uint_t                 i, k, kind;
     ngx_http_rtdash_ref_t     *refs;
     ngx_http_rtdash_minute_t  *m;
 
@@ -213,17 +230,31 @@ ngx_http_rtdash_image_records_locked(ngx_http_rtdash_ctx_t *ctx,
             continue;
         }
 
-        rec = ngx_http_rtdash_pool_alloc_locked(ctx,
-                                                NGX_HTTP_RTDASH_POOL_SECOND,
-                                                &refs[i]);
-        if (rec == NULL) {
-            ngx_memzero(&refs[i], (NGX_HTTP_RTDASH_SECONDS - i)
-                                  * sizeof(ngx_http_rtdash_ref_t));
-            goto failed;
+        sec = (uint32_t *) p;
+        p += ctx->layout.sec_copy;
+
+        /* a sum is finite and not negative (NaN fails both) */
+
+        for (k = 0; k < ctx->ngauges; k++) {
+            v = ngx_http_rtdash_second_sums(ctx, sec)[k];
+
+            if (!(v >= 0 && v <= DBL_MAX)) {
+                break;
+            }
         }
 
-        ngx_memcpy(rec, p, ctx->layout.sec_size);
-        p += ctx->layout.sec_size;
+        if (k < ctx->ngauges) {
+            refs[i] = 0;
+        }
+
+        if (k < ctx->ngauges
+            || ngx_http_rtdash_second_store_locked(ctx, sec, &refs[i])
+               != NGX_OK)
+        {
+            ngx_memzero(&refs[i + 1], (NGX_HTTP_RTDASH_SECONDS - i - 1)
+                                      * sizeof(ngx_http_rtdash_ref_t));
+            goto failed;
+        }
     }
 
     refs = ngx_http_rtdash_node_minutes(ctx, node);

@@ -286,6 +286,7 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     size_t                       len;
     u_char                      *body;
     ngx_int_t                    rc;
+    ngx_uint_t                   level;
     ngx_http_rtdash_out_t        o;
     ngx_http_rtdash_ctx_t       *ctx;
     ngx_http_rtdash_parse_t     *p;
@@ -369,11 +370,16 @@ ngx_http_rtdash_ingest(ngx_http_request_t *r)
     }
 
     if (ngx_http_rtdash_record(ctx, &rec, r->connection->log) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+        /* a zone without room is the operator's; a name's kind, not */
+
+        level = rec.status ? NGX_LOG_INFO : NGX_LOG_ERR;
+
+        ngx_log_error(level, r->connection->log, 0,
                       "rtdash zone \"%V\": %s \"%V\", request refused",
                       &ctx->name, rec.error, &rec.arg);
 
-        return ngx_http_rtdash_send_error(r, NGX_HTTP_INSUFFICIENT_STORAGE,
+        return ngx_http_rtdash_send_error(r, rec.status ? rec.status
+                                             : NGX_HTTP_INSUFFICIENT_STORAGE,
                                           rec.error, &rec.arg, -1, -1);
     }
 
@@ -479,7 +485,8 @@ ngx_http_rtdash_is_form(ngx_http_request_t *r, u_char *body, size_t len)
  * can need and no larger, in the worker's arena, not the request's pool:
  * big blocks malloc'ed and freed per request make glibc give the heap
  * back and fault it in again every time.  Every event has its '{'; every
- * gauge is a "gauges" member or a "gauge." form key.
+ * gauge (sum) is a "gauges" ("sums") member or a "gauge." ("sum.") form
+ * key.
  */
 
 static ngx_int_t
@@ -494,11 +501,13 @@ ngx_http_rtdash_ingest_arrays(ngx_http_request_t *r,
 
     if (p->form) {
         n = 1;
-        ng = ngx_http_rtdash_count(body, len, "gauge.", 6);
+        ng = ngx_http_rtdash_count(body, len, "gauge.", 6)
+             + ngx_http_rtdash_count(body, len, "sum.", 4);
 
     } else {
         n = ngx_http_rtdash_count(body, len, "{", 1);
-        ng = ngx_http_rtdash_count(body, len, "gauges", 6) * ctx->ngauges;
+        ng = (ngx_http_rtdash_count(body, len, "gauges", 6)
+              + ngx_http_rtdash_count(body, len, "sums", 4)) * ctx->ngauges;
     }
 
     n = ngx_min(n, lcf->max_events) + 1;

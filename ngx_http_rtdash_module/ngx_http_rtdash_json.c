@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 
+static void ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind);
 static ngx_uint_t ngx_http_rtdash_json_type_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_uint_t k, ngx_uint_t first);
 
@@ -499,20 +501,40 @@ ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
     }
 
     ngx_http_rtdash_out_lit(o, "},\"gauges\":{");
-
-    for (k = 0; k < s->ngauges; k++) {
-        if (k) {
-            ngx_http_rtdash_out_lit(o, ",");
-        }
-
-        ngx_http_rtdash_out_str(o, s->gauges[k].name, s->gauges[k].len);
-        ngx_http_rtdash_out_lit(o, ":");
-        ngx_http_rtdash_out_num(o, s->gauges[k].value);
-    }
-
+    ngx_http_rtdash_json_slots(o, s->gauges, s->ngauges,
+                               NGX_HTTP_RTDASH_GAUGE);
+    ngx_http_rtdash_out_lit(o, "},\"sums\":{");
+    ngx_http_rtdash_json_slots(o, s->gauges, s->ngauges,
+                               NGX_HTTP_RTDASH_SUM);
     ngx_http_rtdash_out_lit(o, "},\"value\":");
     ngx_http_rtdash_json_vstat(o, &s->value);
     ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+/* a tool's gauges or sums, by their kind: "name":value,... */
+
+static void
+ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind)
+{
+    ngx_uint_t  k, first;
+
+    for (k = 0, first = 1; k < n; k++) {
+        if (gs[k].kind != kind) {
+            continue;
+        }
+
+        if (!first) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        first = 0;
+
+        ngx_http_rtdash_out_str(o, gs[k].name, gs[k].len);
+        ngx_http_rtdash_out_lit(o, ":");
+        ngx_http_rtdash_out_num(o, gs[k].value);
+    }
 }
 
 
@@ -593,7 +615,7 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
         ngx_http_rtdash_out_lit(o, ",\"counts\":{},\"flagged\":{},"
                                 "\"users\":0,\"value\":");
         ngx_http_rtdash_json_values(o, 0, 0, 0, 0, NULL);
-        ngx_http_rtdash_out_lit(o, ",\"gauges\":{}}");
+        ngx_http_rtdash_out_lit(o, ",\"gauges\":{},\"sums\":{}}");
         return;
     }
 
@@ -611,7 +633,7 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     gs = ngx_http_rtdash_minute_gstats(ctx, m);
 
     for (g = 0, first = 1; g < ngauges; g++) {
-        if (!gs[g].set) {
+        if (!gs[g].set || names[g].kind != NGX_HTTP_RTDASH_GAUGE) {
             continue;
         }
 
@@ -623,23 +645,46 @@ ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
 
         ngx_http_rtdash_out_str(o, names[g].name, names[g].len);
         ngx_http_rtdash_out_lit(o, ":{\"min\":");
-        ngx_http_rtdash_out_num_g(o, gs[g].min, 7);
+        ngx_http_rtdash_out_num_g(o, gs[g].u.g.min, 7);
         ngx_http_rtdash_out_lit(o, ",\"max\":");
-        ngx_http_rtdash_out_num_g(o, gs[g].max, 7);
+        ngx_http_rtdash_out_num_g(o, gs[g].u.g.max, 7);
         ngx_http_rtdash_out_lit(o, ",\"last\":");
         ngx_http_rtdash_out_num_g(o, gs[g].last, 7);
         ngx_http_rtdash_out_lit(o, "}");
+    }
+
+    ngx_http_rtdash_out_lit(o, "},\"sums\":{");
+
+    for (g = 0, first = 1; g < ngauges; g++) {
+        if (!gs[g].set || names[g].kind != NGX_HTTP_RTDASH_SUM) {
+            continue;
+        }
+
+        if (!first) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        first = 0;
+
+        ngx_http_rtdash_out_str(o, names[g].name, names[g].len);
+        ngx_http_rtdash_out_lit(o, ":");
+        ngx_http_rtdash_out_num(o, gs[g].u.sum);
     }
 
     ngx_http_rtdash_out_lit(o, "}}");
 }
 
 
+/* a reader's second; its sums by names[] (sums only), when it has any */
+
 void
 ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
-    time_t t)
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_gauge_t *names, ngx_uint_t n, uint32_t *sec, time_t t)
 {
+    double      *sums;
+    ngx_uint_t   k, first;
+
     ngx_http_rtdash_out_lit(o, "{\"t\":");
     ngx_http_rtdash_out_uint(o, t);
 
@@ -653,6 +698,32 @@ ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_out_lit(o, ",\"flagged\":");
     ngx_http_rtdash_json_counts(o, zi,
                                 ngx_http_rtdash_second_flagged(ctx, sec));
+
+    sums = ngx_http_rtdash_second_sums(ctx, sec);
+
+    for (k = 0, first = 1; k < n; k++) {
+        if (names[k].kind != NGX_HTTP_RTDASH_SUM || sums[k] == 0) {
+            continue;
+        }
+
+        if (first) {
+            ngx_http_rtdash_out_lit(o, ",\"sums\":{");
+
+        } else {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        first = 0;
+
+        ngx_http_rtdash_out_str(o, names[k].name, names[k].len);
+        ngx_http_rtdash_out_lit(o, ":");
+        ngx_http_rtdash_out_num(o, sums[k]);
+    }
+
+    if (!first) {
+        ngx_http_rtdash_out_lit(o, "}");
+    }
+
     ngx_http_rtdash_out_lit(o, "}");
 }
 

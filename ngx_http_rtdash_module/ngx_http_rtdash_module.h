@@ -25,7 +25,7 @@ typedef struct ngx_http_rtdash_watch_s  ngx_http_rtdash_watch_t;
  * 3: the 512-byte value histogram and the HyperLogLog of users; 4: the
  * watch area (notices, alert states and transitions, anomalies)
  */
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  5
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  6
 
 #define NGX_HTTP_RTDASH_SECONDS         300
 
@@ -73,19 +73,36 @@ typedef struct {
 } ngx_http_rtdash_event_t;
 
 
-/* a gauge slot of a tool: name and last value */
+/*
+ * A named slot of a tool: a gauge (its last value) or a sum (its total
+ * since start).  A tool's gauges and sums share its gauges= slots; a name
+ * is of one kind for good.
+ */
 typedef struct {
     u_char                      name[NGX_HTTP_RTDASH_TOKEN_MAX];
     u_char                      len;
-    u_char                      pad[7];
+    u_char                      kind;         /* NGX_HTTP_RTDASH_GAUGE ... */
+    u_char                      pad[6];
     double                      value;
 } ngx_http_rtdash_gauge_t;
 
+#define NGX_HTTP_RTDASH_GAUGE           0
+#define NGX_HTTP_RTDASH_SUM             1
+#define NGX_HTTP_RTDASH_NO_SUM          0xff    /* a reader's: no place */
 
-/* per minute min/max/last of one gauge */
+
+/*
+ * Per minute, of a slot: a gauge's min/max/last, or a sum's sum in the
+ * place of min and max; set: the slot was written in the minute
+ */
 typedef struct {
-    float                       min;
-    float                       max;
+    union {
+        struct {
+            float               min;
+            float               max;
+        }                       g;
+        double                  sum;
+    }                           u;
     float                       last;
     uint32_t                    set;
 } ngx_http_rtdash_gstat_t;
@@ -116,7 +133,8 @@ typedef struct {
 #define NGX_HTTP_RTDASH_POOL_SECOND     3       /* a second bucket */
 #define NGX_HTTP_RTDASH_POOL_EVENTS     4       /* CHUNK ring events */
 #define NGX_HTTP_RTDASH_POOL_FEW        5       /* a minute's few values */
-#define NGX_HTTP_RTDASH_POOLS           6
+#define NGX_HTTP_RTDASH_POOL_SUMS       6       /* a second's sums */
+#define NGX_HTTP_RTDASH_POOLS           7
 
 #define NGX_HTTP_RTDASH_CHUNK           8       /* ring events a record */
 #define NGX_HTTP_RTDASH_SMALL_VALUES    6       /* a minute's own values */
@@ -194,7 +212,8 @@ typedef struct {
     size_t                      seconds;      /* ref [SECONDS] */
     size_t                      minutes;      /* ref [nminutes] */
     size_t                      ring;         /* ref [nchunks] */
-    size_t                      sec_size;
+    size_t                      sec_size;     /* a zone second */
+    size_t                      sec_copy;     /* a reader's: + sums */
     size_t                      min_size;     /* a reader's minute_t */
     size_t                      rec_size;     /* a zone minute, mrec_t */
     size_t                      node_size;
@@ -381,7 +400,12 @@ ngx_http_rtdash_bucket(void *base, ngx_uint_t i, size_t size)
 }
 
 
-/* inside a second bucket: stamp, count[types], flagged[types] */
+/*
+ * Inside a second bucket: stamp, count[types], flagged[types], the ref
+ * of its sums (a record of the SUMS pool, double [gauges], taken when
+ * the second first gets a sum).  A reader's copy of a second has the
+ * sums themselves after that: double [gauges], 0 where none.
+ */
 
 static ngx_inline uint32_t *
 ngx_http_rtdash_second_counts(uint32_t *sec)
@@ -394,6 +418,22 @@ static ngx_inline uint32_t *
 ngx_http_rtdash_second_flagged(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
 {
     return sec + 1 + ctx->ntypes;
+}
+
+
+static ngx_inline ngx_http_rtdash_ref_t *
+ngx_http_rtdash_second_sums_ref(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
+{
+    return (ngx_http_rtdash_ref_t *) (sec + 1 + 2 * ctx->ntypes);
+}
+
+
+/* in a reader's copy of a second */
+
+static ngx_inline double *
+ngx_http_rtdash_second_sums(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec)
+{
+    return (double *) ((u_char *) sec + ctx->layout.sec_size);
 }
 
 
@@ -508,6 +548,7 @@ typedef struct {
     double                       now;
     const char                  *error;
     ngx_str_t                    arg;
+    ngx_uint_t                   status;     /* of the error; 0: 507 */
 } ngx_http_rtdash_record_t;
 
 
@@ -808,6 +849,14 @@ void ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_mrec_t *m, ngx_http_rtdash_minute_t *dst);
 ngx_int_t ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_minute_t *src, ngx_http_rtdash_ref_t *ref);
+void ngx_http_rtdash_pool_free_second_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_ref_t *ref);
+void ngx_http_rtdash_second_copy(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec,
+    uint32_t *dst);
+ngx_uint_t ngx_http_rtdash_second_read_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t t, uint32_t *dst);
+ngx_int_t ngx_http_rtdash_second_store_locked(ngx_http_rtdash_ctx_t *ctx,
+    uint32_t *src, ngx_http_rtdash_ref_t *ref);
 
 /* image: a tool with its records, flat (dumps, resized zones) */
 size_t ngx_http_rtdash_image_max(ngx_http_rtdash_ctx_t *ctx);
@@ -819,6 +868,10 @@ ngx_int_t ngx_http_rtdash_image_adopt_locked(ngx_http_rtdash_ctx_t *ctx,
     u_char *image);
 
 /* upgrade: layout 2 nodes (dump versions 1 and 2) */
+size_t ngx_http_rtdash_v4_image_size(ngx_http_rtdash_ctx_t *ctx,
+    u_char *image);
+void ngx_http_rtdash_v4_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
+    u_char *image);
 size_t ngx_http_rtdash_v2_node_size(ngx_http_rtdash_ctx_t *ctx);
 void ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
     u_char *image);
@@ -1024,8 +1077,8 @@ void ngx_http_rtdash_json_minute(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_gauge_t *names, ngx_uint_t ngauges,
     ngx_http_rtdash_minute_t *m, time_t t);
 void ngx_http_rtdash_json_second(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi, uint32_t *sec,
-    time_t t);
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_gauge_t *names, ngx_uint_t n, uint32_t *sec, time_t t);
 void ngx_http_rtdash_json_event(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_event_t *ev,
     u_char *tool, size_t tool_len);

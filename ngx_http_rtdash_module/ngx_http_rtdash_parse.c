@@ -18,7 +18,7 @@
  * than len bytes.
  *
  * null is accepted as "absent" for every optional field ("type", "user",
- * "id", "value", "flag", "ts", "gauges"); an empty "user" or "id" string
+ * "id", "value", "flag", "ts", "gauges", "sums"); an empty "user" or "id" string
  * is absent too.
  *
  * Numbers follow the RFC 8259 grammar.  Short ones (at most 15 digits and
@@ -35,8 +35,10 @@
  * are skipped, a key without '=' has an empty value, a bad %XX escape is
  * an error in any pair (known or not), "flag" also takes on/off.
  *
- * Limits: max_events and max_gauges give NGX_HTTP_RTDASH_PARSE_TOO_MANY;
- * max_gauges_per_event (0 means no gauges at all) is a validation error.
+ * Gauges and sums go to one array (a sum has g->sum set), an event's own
+ * contiguous.  Limits: max_events and max_gauges (gauges and sums) give
+ * NGX_HTTP_RTDASH_PARSE_TOO_MANY; max_gauges_per_event (0 means none at
+ * all) is a validation error.
  *
  * p->line is computed only when an error happens, by counting the line
  * feeds before p->offset, so the fast path does not track lines.
@@ -68,6 +70,7 @@
 #define NGX_HTTP_RTDASH_F_GAUGES       8
 #define NGX_HTTP_RTDASH_F_NOTICE       9
 #define NGX_HTTP_RTDASH_F_LEVEL        10
+#define NGX_HTTP_RTDASH_F_SUMS         11
 
 #define ngx_http_rtdash_is_ws(ch)                                             \
     ((ch) == ' ' || (ch) == '\n' || (ch) == '\r' || (ch) == '\t')
@@ -98,7 +101,7 @@ static int ngx_http_rtdash_parse_event(ngx_http_rtdash_ctx_t *c,
 static int ngx_http_rtdash_parse_field(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, int field, size_t depth);
 static int ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
-    ngx_http_rtdash_event_in_t *ev, size_t depth);
+    ngx_http_rtdash_event_in_t *ev, size_t depth, unsigned sum);
 static int ngx_http_rtdash_skip_value(ngx_http_rtdash_ctx_t *c,
     size_t depth);
 static int ngx_http_rtdash_string(ngx_http_rtdash_ctx_t *c,
@@ -132,7 +135,9 @@ static int ngx_http_rtdash_set_number(ngx_http_rtdash_ctx_t *c,
     const unsigned char *at);
 static int ngx_http_rtdash_add_gauge(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, const unsigned char *name,
-    size_t name_len, double v, const unsigned char *at);
+    size_t name_len, double v, unsigned sum, const unsigned char *at);
+static void ngx_http_rtdash_clear_gauges(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, unsigned sum);
 static ngx_http_rtdash_event_in_t *ngx_http_rtdash_new_event(
     ngx_http_rtdash_ctx_t *c, const unsigned char *at);
 static int ngx_http_rtdash_finish_event(ngx_http_rtdash_ctx_t *c,
@@ -584,34 +589,37 @@ ngx_http_rtdash_parse_field(ngx_http_rtdash_ctx_t *c,
 
         return ngx_http_rtdash_error(c, at, msg);
 
-    default: /* NGX_HTTP_RTDASH_F_GAUGES */
+    default: /* NGX_HTTP_RTDASH_F_GAUGES, NGX_HTTP_RTDASH_F_SUMS */
 
         if (ch == '{') {
-            return ngx_http_rtdash_parse_gauges(c, ev, depth + 1);
+            return ngx_http_rtdash_parse_gauges(c, ev, depth + 1,
+                                            field == NGX_HTTP_RTDASH_F_SUMS);
         }
 
         return ngx_http_rtdash_error(c, at,
-                   "\"gauges\" must be an object of names to numbers");
+                   field == NGX_HTTP_RTDASH_F_SUMS
+                   ? "\"sums\" must be an object of names to numbers"
+                   : "\"gauges\" must be an object of names to numbers");
     }
 }
 
 
 static int
 ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
-    ngx_http_rtdash_event_in_t *ev, size_t depth)
+    ngx_http_rtdash_event_in_t *ev, size_t depth, unsigned sum)
 {
     int                   rc;
     double                v;
     size_t                nlen;
-    const unsigned char  *k, *name;
+    const unsigned char  *k, *name, *at;
 
     if (depth > NGX_HTTP_RTDASH_DEPTH_MAX) {
         return ngx_http_rtdash_error(c, c->pos, "nesting too deep");
     }
 
-    /* a repeated "gauges" key replaces the earlier one: last wins */
+    /* a repeated "gauges" ("sums") key replaces the earlier one */
 
-    ngx_http_rtdash_clear_field(c, ev, NGX_HTTP_RTDASH_F_GAUGES);
+    ngx_http_rtdash_clear_gauges(c, ev, sum);
 
     c->pos++;
     ngx_http_rtdash_skip_ws(c);
@@ -640,8 +648,9 @@ ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
         }
 
         if (!ngx_http_rtdash_valid_token(name, nlen)) {
-            return ngx_http_rtdash_error(c, k,
-                       "gauge name must be a token [a-z0-9_.-]{1,32}");
+            return ngx_http_rtdash_error(c, k, sum
+                       ? "sum name must be a token [a-z0-9_.-]{1,32}"
+                       : "gauge name must be a token [a-z0-9_.-]{1,32}");
         }
 
         ngx_http_rtdash_skip_ws(c);
@@ -661,9 +670,12 @@ ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
             return ngx_http_rtdash_error(c, c->pos, "unexpected end of body");
         }
 
+        at = c->pos;
+
         if (*c->pos != '-' && !ngx_http_rtdash_is_digit(*c->pos)) {
-            return ngx_http_rtdash_error(c, c->pos,
-                                       "gauge value must be a finite number");
+            return ngx_http_rtdash_error(c, c->pos, sum
+                                  ? "sum value must be a finite number, not negative"
+                                  : "gauge value must be a finite number");
         }
 
         rc = ngx_http_rtdash_json_number(c, &v);
@@ -671,7 +683,12 @@ ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
             return rc;
         }
 
-        rc = ngx_http_rtdash_add_gauge(c, ev, name, nlen, v, k);
+        if (sum && v < 0) {
+            return ngx_http_rtdash_error(c, at,
+                                    "sum value must be a finite number, not negative");
+        }
+
+        rc = ngx_http_rtdash_add_gauge(c, ev, name, nlen, v, sum, k);
         if (rc != NGX_HTTP_RTDASH_PARSE_OK) {
             return rc;
         }
@@ -1412,6 +1429,10 @@ ngx_http_rtdash_field(const unsigned char *k, size_t len)
             return NGX_HTTP_RTDASH_F_USER;
         }
 
+        if (memcmp(k, "sums", 4) == 0) {
+            return NGX_HTTP_RTDASH_F_SUMS;
+        }
+
         if (memcmp(k, "flag", 4) == 0) {
             return NGX_HTTP_RTDASH_F_FLAG;
         }
@@ -1490,11 +1511,43 @@ ngx_http_rtdash_clear_field(ngx_http_rtdash_ctx_t *c,
         break;
 
     case NGX_HTTP_RTDASH_F_GAUGES:
-        /* this event's gauges are the last ones appended */
-        c->p->ngauges = ev->gauge_first;
-        ev->ngauges = 0;
+        ngx_http_rtdash_clear_gauges(c, ev, 0);
+        break;
+
+    case NGX_HTTP_RTDASH_F_SUMS:
+        ngx_http_rtdash_clear_gauges(c, ev, 1);
         break;
     }
+}
+
+
+/*
+ * An event's gauges (or sums) go: they are among the last ones appended,
+ * the others of the event close up
+ */
+
+static void
+ngx_http_rtdash_clear_gauges(ngx_http_rtdash_ctx_t *c,
+    ngx_http_rtdash_event_in_t *ev, unsigned sum)
+{
+    size_t                       i, n;
+    ngx_http_rtdash_gauge_in_t  *g;
+
+    g = c->p->gauges;
+    n = ev->gauge_first;
+
+    for (i = ev->gauge_first; i < ev->gauge_first + ev->ngauges; i++) {
+        if (g[i].sum != sum) {
+            g[n++] = g[i];
+        }
+    }
+
+    if (sum) {
+        ev->nsums = 0;
+    }
+
+    ev->ngauges = n - ev->gauge_first;
+    c->p->ngauges = n;
 }
 
 
@@ -1687,7 +1740,7 @@ ngx_http_rtdash_set_number(ngx_http_rtdash_ctx_t *c,
 static int
 ngx_http_rtdash_add_gauge(ngx_http_rtdash_ctx_t *c,
     ngx_http_rtdash_event_in_t *ev, const unsigned char *name,
-    size_t name_len, double v, const unsigned char *at)
+    size_t name_len, double v, unsigned sum, const unsigned char *at)
 {
     ngx_http_rtdash_parse_t     *p;
     ngx_http_rtdash_gauge_in_t  *g;
@@ -1695,7 +1748,9 @@ ngx_http_rtdash_add_gauge(ngx_http_rtdash_ctx_t *c,
     p = c->p;
 
     if (ev->ngauges >= p->max_gauges_per_event) {
-        return ngx_http_rtdash_error(c, at, "too many gauges in one event");
+        return ngx_http_rtdash_error(c, at, ev->nsums || sum
+                                     ? "too many gauges and sums in one event"
+                                     : "too many gauges in one event");
     }
 
     if (p->ngauges >= p->max_gauges) {
@@ -1707,8 +1762,10 @@ ngx_http_rtdash_add_gauge(ngx_http_rtdash_ctx_t *c,
     g->name = name;
     g->name_len = name_len;
     g->value = v;
+    g->sum = sum;
 
     ev->ngauges++;
+    ev->nsums += sum;
 
     return NGX_HTTP_RTDASH_PARSE_OK;
 }
@@ -1762,7 +1819,7 @@ ngx_http_rtdash_finish_event(ngx_http_rtdash_ctx_t *c,
 
     if (ev->type == NULL && ev->ngauges == 0) {
         return ngx_http_rtdash_error(c, at,
-                                     "event needs \"type\" or \"gauges\"");
+                           "event needs \"type\", \"gauges\" or \"sums\"");
     }
 
     if (!ev->has_ts) {
@@ -1862,7 +1919,8 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
 {
     int                   rc, field;
     double                v;
-    size_t                klen, len;
+    size_t                klen, len, n;
+    unsigned              sum;
     unsigned char        *mark;
     const unsigned char  *eq, *ke, *vs, *k, *val, *next;
 
@@ -1877,13 +1935,18 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
         return rc;
     }
 
-    if (klen >= 6 && memcmp(k, "gauge.", 6) == 0) {
+    sum = (klen >= 4 && memcmp(k, "sum.", 4) == 0);
 
-        /* the decoded key stays in scratch: it holds the gauge name */
+    if (sum || (klen >= 6 && memcmp(k, "gauge.", 6) == 0)) {
 
-        if (!ngx_http_rtdash_valid_token(k + 6, klen - 6)) {
-            return ngx_http_rtdash_error(c, s,
-                       "gauge name must be a token [a-z0-9_.-]{1,32}");
+        /* the decoded key stays in scratch: it holds the name */
+
+        n = sum ? 4 : 6;
+
+        if (!ngx_http_rtdash_valid_token(k + n, klen - n)) {
+            return ngx_http_rtdash_error(c, s, sum
+                       ? "sum name must be a token [a-z0-9_.-]{1,32}"
+                       : "gauge name must be a token [a-z0-9_.-]{1,32}");
         }
 
         rc = ngx_http_rtdash_form_decode(c, vs, e, &val, &len);
@@ -1894,10 +1957,12 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
         rc = ngx_http_rtdash_number(val, val + len, &next, &v);
 
         if (rc == NGX_HTTP_RTDASH_NUM_INVALID
-            || (rc == NGX_HTTP_RTDASH_NUM_OK && next != val + len))
+            || (rc == NGX_HTTP_RTDASH_NUM_OK && next != val + len)
+            || (rc == NGX_HTTP_RTDASH_NUM_OK && sum && v < 0))
         {
-            return ngx_http_rtdash_error(c, vs,
-                                       "gauge value must be a finite number");
+            return ngx_http_rtdash_error(c, vs, sum
+                                  ? "sum value must be a finite number, not negative"
+                                  : "gauge value must be a finite number");
         }
 
         if (rc != NGX_HTTP_RTDASH_NUM_OK) {
@@ -1905,7 +1970,7 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
                                          ngx_http_rtdash_number_errors[rc]);
         }
 
-        return ngx_http_rtdash_add_gauge(c, ev, k + 6, klen - 6, v, s);
+        return ngx_http_rtdash_add_gauge(c, ev, k + n, klen - n, v, sum, s);
     }
 
     field = ngx_http_rtdash_field(k, klen);
@@ -1920,6 +1985,7 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
 
     case NGX_HTTP_RTDASH_F_UNKNOWN:
     case NGX_HTTP_RTDASH_F_GAUGES:
+    case NGX_HTTP_RTDASH_F_SUMS:
         c->sp = mark;
         return NGX_HTTP_RTDASH_PARSE_OK;
 

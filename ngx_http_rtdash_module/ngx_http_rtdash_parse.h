@@ -33,10 +33,12 @@
 #define NGX_HTTP_RTDASH_NOTICE_MAX    256
 
 
+/* a gauge, or a sum (sum set: "sums", a finite value >= 0) */
 typedef struct {
     const unsigned char  *name;       /* token [a-z0-9_.-]{1,32} */
     size_t                name_len;
     double                value;      /* finite */
+    unsigned              sum:1;
 } ngx_http_rtdash_gauge_in_t;
 
 
@@ -52,7 +54,8 @@ typedef struct {
     double                value;      /* valid when has_value */
     double                ts;         /* epoch seconds; now when absent */
     size_t                gauge_first; /* index into the gauges array */
-    size_t                ngauges;
+    size_t                ngauges;    /* its gauges and sums */
+    size_t                nsums;      /*   of which sums */
     const unsigned char  *notice;     /* 1..256 bytes UTF-8, or NULL */
     size_t                notice_len;
     unsigned              level:2;    /* 0 info, 1 warn, 2 crit */
@@ -78,7 +81,7 @@ typedef struct {
     size_t                        max_events;
     ngx_http_rtdash_gauge_in_t   *gauges;
     size_t                        max_gauges;  /* all events together */
-    size_t                        max_gauges_per_event;
+    size_t                        max_gauges_per_event;  /* and sums */
 
     /* output */
     size_t                        nevents;     /* notices among them */

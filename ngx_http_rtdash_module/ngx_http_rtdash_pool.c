@@ -40,6 +40,7 @@ ngx_http_rtdash_pool_init_locked(ngx_http_rtdash_ctx_t *ctx)
     p[NGX_HTTP_RTDASH_POOL_EVENTS].size = sizeof(ngx_http_rtdash_event_t)
                                           * NGX_HTTP_RTDASH_CHUNK;
     p[NGX_HTTP_RTDASH_POOL_FEW].size = NGX_HTTP_RTDASH_FEW_SIZE;
+    p[NGX_HTTP_RTDASH_POOL_SUMS].size = sizeof(double) * ctx->ngauges;
 
     for (k = 0; k < NGX_HTTP_RTDASH_POOLS; k++) {
         p[k].pages = ngx_http_rtdash_pool_block(p[k].size);
@@ -200,6 +201,26 @@ ngx_http_rtdash_pool_free_minute_locked(ngx_http_rtdash_ctx_t *ctx,
 }
 
 
+/* a second and its sums */
+
+void
+ngx_http_rtdash_pool_free_second_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_ref_t *ref)
+{
+    uint32_t  *sec;
+
+    sec = ngx_http_rtdash_ref_ptr(ctx, *ref);
+
+    if (sec == NULL) {
+        return;
+    }
+
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_SUMS,
+                                  ngx_http_rtdash_second_sums_ref(ctx, sec));
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_SECOND, ref);
+}
+
+
 /* every record of a tool that goes */
 
 void
@@ -212,8 +233,7 @@ ngx_http_rtdash_pool_free_tool_locked(ngx_http_rtdash_ctx_t *ctx,
     refs = ngx_http_rtdash_node_seconds(ctx, node);
 
     for (i = 0; i < NGX_HTTP_RTDASH_SECONDS; i++) {
-        ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_SECOND,
-                                         &refs[i]);
+        ngx_http_rtdash_pool_free_second_locked(ctx, &refs[i]);
     }
 
     refs = ngx_http_rtdash_node_minutes(ctx, node);
@@ -289,9 +309,7 @@ ngx_http_rtdash_pool_sweep_locked(ngx_http_rtdash_ctx_t *ctx, time_t now)
             sec = ngx_http_rtdash_ref_ptr(ctx, refs[slot]);
 
             if (sec && (time_t) sec[0] <= now - NGX_HTTP_RTDASH_SECONDS) {
-                ngx_http_rtdash_pool_free_locked(ctx,
-                                                 NGX_HTTP_RTDASH_POOL_SECOND,
-                                                 &refs[slot]);
+                ngx_http_rtdash_pool_free_second_locked(ctx, &refs[slot]);
             }
 
             continue;
@@ -560,6 +578,102 @@ ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
     }
 
     *h = src->users;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A reader's copy of a zone second (layout.sec_copy bytes): its counts,
+ * then its sums, 0 where it has none
+ */
+
+void
+ngx_http_rtdash_second_copy(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec,
+    uint32_t *dst)
+{
+    double  *sums;
+
+    ngx_memcpy(dst, sec, ctx->layout.sec_size);
+    *ngx_http_rtdash_second_sums_ref(ctx, dst) = 0;
+
+    sums = ngx_http_rtdash_ref_ptr(ctx,
+                                   *ngx_http_rtdash_second_sums_ref(ctx, sec));
+
+    if (sums) {
+        ngx_memcpy(ngx_http_rtdash_second_sums(ctx, dst), sums,
+                   sizeof(double) * ctx->ngauges);
+
+    } else {
+        ngx_memzero(ngx_http_rtdash_second_sums(ctx, dst),
+                    sizeof(double) * ctx->ngauges);
+    }
+}
+
+
+/* a tool's second t, copied; 0: the tool has nothing for second t */
+
+ngx_uint_t
+ngx_http_rtdash_second_read_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node, time_t t, uint32_t *dst)
+{
+    uint32_t  *sec;
+
+    sec = ngx_http_rtdash_second_slot(ctx, node, t);
+
+    if (sec == NULL || sec[0] != (uint32_t) t) {
+        return 0;
+    }
+
+    ngx_http_rtdash_second_copy(ctx, sec, dst);
+
+    return 1;
+}
+
+
+/*
+ * A reader's second back into the zone (a dump restored, a zone
+ * resized): its sums get a record of their own unless they are all 0
+ */
+
+ngx_int_t
+ngx_http_rtdash_second_store_locked(ngx_http_rtdash_ctx_t *ctx,
+    uint32_t *src, ngx_http_rtdash_ref_t *ref)
+{
+    double      *sums, *from;
+    uint32_t    *sec;
+    ngx_uint_t   i;
+
+    *ref = 0;
+
+    sec = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_SECOND,
+                                            ref);
+    if (sec == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(sec, src, ctx->layout.sec_size);
+    *ngx_http_rtdash_second_sums_ref(ctx, sec) = 0;
+
+    from = ngx_http_rtdash_second_sums(ctx, src);
+
+    for (i = 0; i < ctx->ngauges; i++) {
+        if (from[i] != 0) {
+            break;
+        }
+    }
+
+    if (i == ctx->ngauges) {
+        return NGX_OK;
+    }
+
+    sums = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_SUMS,
+                                   ngx_http_rtdash_second_sums_ref(ctx, sec));
+    if (sums == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(sums, from, sizeof(double) * ctx->ngauges);
 
     return NGX_OK;
 }

@@ -120,6 +120,10 @@ static void ngx_http_rtdash_prom_flagged(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t);
 static void ngx_http_rtdash_prom_levels(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_sums(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t);
+static void ngx_http_rtdash_prom_slots(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t, ngx_str_t *name, ngx_uint_t kind);
 static void ngx_http_rtdash_prom_last(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t);
 static void ngx_http_rtdash_prom_values(ngx_http_rtdash_prom_t *pm,
@@ -149,6 +153,9 @@ static const ngx_http_rtdash_prom_family_t  ngx_http_rtdash_prom_families[] = {
     { "rtdash_tool_level", "gauge",
       "Last value written to a tool's gauge.",
       ngx_http_rtdash_prom_levels },
+    { "rtdash_tool_sum_total", "counter",
+      "What was added to a tool's sum since the zone's start.",
+      ngx_http_rtdash_prom_sums },
     { "rtdash_tool_last_event_time_seconds", "gauge",
       "When a tool last recorded an event, in epoch seconds.",
       ngx_http_rtdash_prom_last },
@@ -892,23 +899,47 @@ static void
 ngx_http_rtdash_prom_levels(ngx_http_rtdash_prom_t *pm,
     ngx_http_rtdash_prom_tool_t *t)
 {
+    static ngx_str_t  name = ngx_string("rtdash_tool_level");
+
+    ngx_http_rtdash_prom_slots(pm, t, &name, NGX_HTTP_RTDASH_GAUGE);
+}
+
+
+static void
+ngx_http_rtdash_prom_sums(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t)
+{
+    static ngx_str_t  name = ngx_string("rtdash_tool_sum_total");
+
+    ngx_http_rtdash_prom_slots(pm, t, &name, NGX_HTTP_RTDASH_SUM);
+}
+
+
+/* a tool's gauges, or its sums: one sample each, labelled by name */
+
+static void
+ngx_http_rtdash_prom_slots(ngx_http_rtdash_prom_t *pm,
+    ngx_http_rtdash_prom_tool_t *t, ngx_str_t *name, ngx_uint_t kind)
+{
     u_char                   *p, *e;
     ngx_uint_t                k;
     ngx_http_rtdash_gauge_t  *g;
     u_char                    label[sizeof(",name=\"\"}")
                                     + 2 * NGX_HTTP_RTDASH_TOKEN_MAX];
 
-    static ngx_str_t          name = ngx_string("rtdash_tool_level");
-
     g = ngx_http_rtdash_prom_tool_gauges(pm, t);
 
     for (k = 0; k < t->ngauges; k++) {
+        if (g[k].kind != kind) {
+            continue;
+        }
+
         e = ngx_cpymem(label, ",name=\"", sizeof(",name=\"") - 1);
         e = ngx_http_rtdash_prom_escape(e, g[k].name, g[k].len);
         *e++ = '"';
         *e++ = '}';
 
-        p = ngx_http_rtdash_prom_sample(pm, &name, t, label, e - label);
+        p = ngx_http_rtdash_prom_sample(pm, name, t, label, e - label);
         if (p == NULL) {
             return;
         }

@@ -122,6 +122,10 @@ static ngx_int_t ngx_http_rtdash_type_locked(ngx_http_rtdash_batch_t *b,
     const u_char *name, size_t len);
 static ngx_int_t ngx_http_rtdash_gauge_locked(ngx_http_rtdash_batch_t *b,
     ngx_http_rtdash_node_t *node, ngx_http_rtdash_gauge_in_t *g);
+static ngx_int_t ngx_http_rtdash_slots_full(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_gauge_in_t *g);
+static ngx_int_t ngx_http_rtdash_kind_conflict(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_gauge_in_t *g);
 static ngx_int_t ngx_http_rtdash_reserve_all_locked(
     ngx_http_rtdash_batch_t *b);
 static ngx_int_t ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
@@ -193,6 +197,7 @@ ngx_http_rtdash_record(ngx_http_rtdash_ctx_t *ctx,
     ed.count = 0;
 
     rec->error = NULL;
+    rec->status = 0;
     rec->arg.len = 0;
     rec->arg.data = NULL;
 
@@ -517,6 +522,16 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
                 goto full;
             }
         }
+
+        ref = ngx_http_rtdash_second_sums_ref(ctx, sec);
+
+        if (ev->nsums && *ref == 0
+            && ngx_http_rtdash_pool_alloc_locked(ctx,
+                                       NGX_HTTP_RTDASH_POOL_SUMS, ref)
+               == NULL)
+        {
+            goto full;
+        }
     }
 
     if (pr->type != NGX_HTTP_RTDASH_NO_TYPE) {
@@ -833,15 +848,16 @@ ngx_http_rtdash_pending_gauge(ngx_http_rtdash_batch_t *b,
         if (h->name_len == g->name_len
             && ngx_memcmp(h->name, g->name, g->name_len) == 0)
         {
+            if (h->sum != g->sum) {
+                return ngx_http_rtdash_kind_conflict(b, g);
+            }
+
             return b->gslot[k];
         }
     }
 
     if (pe->ngauges >= b->ctx->ngauges) {
-        b->rec->error = "gauge table of the tool is full, no room for gauge";
-        b->rec->arg.data = (u_char *) g->name;
-        b->rec->arg.len = g->name_len;
-        return NGX_DECLINED;
+        return ngx_http_rtdash_slots_full(b, g);
     }
 
     b->gnext[j] = NGX_HTTP_RTDASH_NIL;
@@ -932,6 +948,9 @@ ngx_http_rtdash_evict_locked(ngx_http_rtdash_batch_t *b,
             ngx_memcpy(gs[s].name, b->rec->gauges[k].name,
                        b->rec->gauges[k].name_len);
             gs[s].len = (u_char) b->rec->gauges[k].name_len;
+            gs[s].kind = b->rec->gauges[k].sum ? NGX_HTTP_RTDASH_SUM
+                                               : NGX_HTTP_RTDASH_GAUGE;
+            gs[s].value = 0;
             s++;
         }
 
@@ -1029,15 +1048,16 @@ ngx_http_rtdash_gauge_locked(ngx_http_rtdash_batch_t *b,
         if (gs[s].len == g->name_len
             && ngx_memcmp(gs[s].name, g->name, g->name_len) == 0)
         {
+            if ((gs[s].kind == NGX_HTTP_RTDASH_SUM) != g->sum) {
+                return ngx_http_rtdash_kind_conflict(b, g);
+            }
+
             return s;
         }
     }
 
     if (node->ngauges >= b->ctx->ngauges) {
-        b->rec->error = "gauge table of the tool is full, no room for gauge";
-        b->rec->arg.data = (u_char *) g->name;
-        b->rec->arg.len = g->name_len;
-        return NGX_DECLINED;
+        return ngx_http_rtdash_slots_full(b, g);
     }
 
     /* a new name per gauge at most: undo has room for every gauge */
@@ -1048,9 +1068,42 @@ ngx_http_rtdash_gauge_locked(ngx_http_rtdash_batch_t *b,
 
     ngx_memcpy(gs[s].name, g->name, g->name_len);
     gs[s].len = (u_char) g->name_len;
+    gs[s].kind = g->sum ? NGX_HTTP_RTDASH_SUM : NGX_HTTP_RTDASH_GAUGE;
     gs[s].value = 0;
 
     return node->ngauges++;
+}
+
+
+/* a tool's slots are all taken: g gets none */
+
+static ngx_int_t
+ngx_http_rtdash_slots_full(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_gauge_in_t *g)
+{
+    b->rec->error = g->sum
+                    ? "gauge table of the tool is full, no room for sum"
+                    : "gauge table of the tool is full, no room for gauge";
+    b->rec->arg.data = (u_char *) g->name;
+    b->rec->arg.len = g->name_len;
+
+    return NGX_DECLINED;
+}
+
+
+/* g names a slot of the other kind: 409, a client's mistake */
+
+static ngx_int_t
+ngx_http_rtdash_kind_conflict(ngx_http_rtdash_batch_t *b,
+    ngx_http_rtdash_gauge_in_t *g)
+{
+    b->rec->error = g->sum ? "the tool has a gauge, not a sum, named"
+                           : "the tool has a sum, not a gauge, named";
+    b->rec->arg.data = (u_char *) g->name;
+    b->rec->arg.len = g->name_len;
+    b->rec->status = NGX_HTTP_CONFLICT;
+
+    return NGX_DECLINED;
 }
 
 
@@ -1148,6 +1201,7 @@ ngx_http_rtdash_slots_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_slots_t *sl, ngx_http_rtdash_node_t *node, time_t t,
     time_t now)
 {
+    double                  *sums;
     uint32_t                 start, *sec;
     ngx_http_rtdash_mrec_t  *m;
 
@@ -1173,24 +1227,37 @@ ngx_http_rtdash_slots_locked(ngx_http_rtdash_ctx_t *ctx,
     }
 
     if (sec[0] < (uint32_t) t) {
-        ngx_memzero(sec, ctx->layout.sec_size);
+        sums = ngx_http_rtdash_ref_ptr(ctx,
+                                   *ngx_http_rtdash_second_sums_ref(ctx, sec));
+
+        /* the second keeps its sums record, emptied */
+
+        ngx_memzero(sec, ctx->layout.sec_size - sizeof(ngx_http_rtdash_ref_t));
         sec[0] = (uint32_t) t;
+
+        if (sums) {
+            ngx_memzero(sums, sizeof(double) * ctx->ngauges);
+        }
     }
 
     sl->second = sec;
 }
 
 
-/* last values, and the minute's min/max/last of each */
+/*
+ * Gauges: last values, and the minute's min/max/last of each.  Sums:
+ * added to the total, the minute's and the second's.
+ */
 
 static void
 ngx_http_rtdash_gauges_locked(ngx_http_rtdash_batch_t *b,
     ngx_http_rtdash_slots_t *sl, ngx_http_rtdash_event_in_t *ev)
 {
     size_t                    j;
-    double                    v;
+    double                    v, *sums;
+    ngx_uint_t                k;
     ngx_http_rtdash_gauge_t  *gs;
-    ngx_http_rtdash_gstat_t  *gst;
+    ngx_http_rtdash_gstat_t  *gst, *st;
 
     if (ev->ngauges == 0) {
         return;
@@ -1199,25 +1266,47 @@ ngx_http_rtdash_gauges_locked(ngx_http_rtdash_batch_t *b,
     gs = ngx_http_rtdash_node_gauges(b->ctx, sl->node);
     gst = sl->minute ? ngx_http_rtdash_mrec_gstats(b->ctx, sl->minute)
                      : NULL;
+    sums = sl->second
+           ? ngx_http_rtdash_ref_ptr(b->ctx,
+                    *ngx_http_rtdash_second_sums_ref(b->ctx, sl->second))
+           : NULL;
 
     for (j = ev->gauge_first; j < ev->gauge_first + ev->ngauges; j++) {
         v = b->rec->gauges[j].value;
-        gs[b->gslot[j]].value = v;
+        k = b->gslot[j];
+        st = gst ? &gst[k] : NULL;
 
-        if (gst == NULL) {
+        if (b->rec->gauges[j].sum) {
+            gs[k].value += v;
+
+            if (sums) {
+                sums[k] += v;
+            }
+
+            if (st) {
+                st->u.sum += v;
+                st->set = 1;
+            }
+
             continue;
         }
 
-        if (!gst[b->gslot[j]].set || v < gst[b->gslot[j]].min) {
-            gst[b->gslot[j]].min = (float) v;
+        gs[k].value = v;
+
+        if (st == NULL) {
+            continue;
         }
 
-        if (!gst[b->gslot[j]].set || v > gst[b->gslot[j]].max) {
-            gst[b->gslot[j]].max = (float) v;
+        if (!st->set || v < st->u.g.min) {
+            st->u.g.min = (float) v;
         }
 
-        gst[b->gslot[j]].last = (float) v;
-        gst[b->gslot[j]].set = 1;
+        if (!st->set || v > st->u.g.max) {
+            st->u.g.max = (float) v;
+        }
+
+        st->last = (float) v;
+        st->set = 1;
     }
 }
 

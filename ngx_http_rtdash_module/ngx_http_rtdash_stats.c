@@ -481,7 +481,7 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 
     p = ngx_http_rtdash_arena(r, sizeof(ngx_http_rtdash_history_t)
                        + ((now - from) / 60 + 1) * l->min_size
-                       + ngx_min(window, NGX_HTTP_RTDASH_SECONDS) * l->sec_size
+                       + ngx_min(window, NGX_HTTP_RTDASH_SECONDS) * l->sec_copy
                        + nev * sizeof(ngx_http_rtdash_event_t));
     if (p == NULL) {
         return NGX_ERROR;
@@ -494,7 +494,7 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     h->nseconds = ngx_min(window, NGX_HTTP_RTDASH_SECONDS);
     h->minutes = (ngx_http_rtdash_minute_t *) (h + 1);
     h->seconds = ngx_http_rtdash_bucket(h->minutes, h->nminutes, l->min_size);
-    h->events = ngx_http_rtdash_bucket(h->seconds, h->nseconds, l->sec_size);
+    h->events = ngx_http_rtdash_bucket(h->seconds, h->nseconds, l->sec_copy);
 
     hash = ngx_crc32_short(tool->data, tool->len);
 
@@ -529,7 +529,7 @@ ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_uint_t nev)
 {
     time_t                     t;
-    uint32_t                  *src, *dst;
+    uint32_t                  *dst;
     ngx_uint_t                 i;
     ngx_http_rtdash_minute_t  *mc;
 
@@ -544,13 +544,9 @@ ngx_http_rtdash_history_copy_locked(ngx_http_rtdash_ctx_t *ctx,
 
     for (i = 0; i < h->nseconds; i++) {
         t = h->now - (time_t) (h->nseconds - 1 - i);
-        src = ngx_http_rtdash_second_slot(ctx, node, t);
-        dst = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_size);
+        dst = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_copy);
 
-        if (src && src[0] == (uint32_t) t) {
-            ngx_memcpy(dst, src, ctx->layout.sec_size);
-
-        } else {
+        if (!ngx_http_rtdash_second_read_locked(ctx, node, t, dst)) {
             dst[0] = 0;
         }
     }
@@ -568,10 +564,12 @@ static void
 ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_history_t *h)
 {
-    double                     p[3];
+    double                     p[3], total[NGX_HTTP_RTDASH_GAUGES_MAX];
     uint32_t                  *cnt, *flg;
     uint64_t                   sum[2 * NGX_HTTP_RTDASH_TYPES_MAX];
-    ngx_uint_t                 i, k;
+    ngx_uint_t                 i, k, g;
+    ngx_http_rtdash_gauge_t   *names;
+    ngx_http_rtdash_gstat_t   *gs;
     ngx_http_rtdash_zinfo_t   *zi;
     ngx_http_rtdash_minute_t  *m;
 
@@ -588,7 +586,20 @@ ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     }
 
     ngx_http_rtdash_out_lit(o, ",users,value_count,value_avg,"
-                            "value_p50,value_p95,value_p99\r\n");
+                            "value_p50,value_p95,value_p99");
+
+    names = h->s.gauges;
+
+    for (g = 0; g < h->s.ngauges; g++) {
+        if (names[g].kind == NGX_HTTP_RTDASH_SUM) {
+            ngx_http_rtdash_out_lit(o, ",sum_");
+            ngx_http_rtdash_out_raw(o, names[g].name, names[g].len);
+        }
+
+        total[g] = 0;
+    }
+
+    ngx_http_rtdash_out_lit(o, "\r\n");
 
     ngx_memzero(sum, sizeof(uint64_t) * 2 * zi->ntypes);
 
@@ -624,6 +635,26 @@ ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
         } else {
             ngx_http_rtdash_csv_values(o, 0, 0, NULL);
         }
+
+        gs = ngx_http_rtdash_minute_gstats(ctx, m);
+
+        for (g = 0; g < h->s.ngauges; g++) {
+            if (names[g].kind != NGX_HTTP_RTDASH_SUM) {
+                continue;
+            }
+
+            ngx_http_rtdash_out_lit(o, ",");
+
+            if (m->t && gs[g].set) {
+                ngx_http_rtdash_out_num(o, gs[g].u.sum);
+                total[g] += gs[g].u.sum;
+
+            } else {
+                ngx_http_rtdash_out_lit(o, "0");
+            }
+        }
+
+        ngx_http_rtdash_out_lit(o, "\r\n");
     }
 
     /* the window: counts summed, users a union, values merged */
@@ -640,10 +671,19 @@ ngx_http_rtdash_history_csv(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_vwide_quantiles(&h->values, ngx_http_rtdash_quantiles,
                                     p, 3);
     ngx_http_rtdash_csv_values(o, h->values.count, h->values.sum, p);
+
+    for (g = 0; g < h->s.ngauges; g++) {
+        if (names[g].kind == NGX_HTTP_RTDASH_SUM) {
+            ngx_http_rtdash_out_lit(o, ",");
+            ngx_http_rtdash_out_num(o, total[g]);
+        }
+    }
+
+    ngx_http_rtdash_out_lit(o, "\r\n");
 }
 
 
-/* ",count,avg,p50,p95,p99" and the line's end */
+/* ",count,avg,p50,p95,p99" */
 
 static void
 ngx_http_rtdash_csv_values(ngx_http_rtdash_out_t *o, uint64_t count,
@@ -655,7 +695,7 @@ ngx_http_rtdash_csv_values(ngx_http_rtdash_out_t *o, uint64_t count,
     ngx_http_rtdash_out_uint(o, count);
 
     if (count == 0) {
-        ngx_http_rtdash_out_lit(o, ",,,,\r\n");
+        ngx_http_rtdash_out_lit(o, ",,,,");
         return;
     }
 
@@ -666,8 +706,6 @@ ngx_http_rtdash_csv_values(ngx_http_rtdash_out_t *o, uint64_t count,
         ngx_http_rtdash_out_lit(o, ",");
         ngx_http_rtdash_out_num_g(o, p[i], 4);
     }
-
-    ngx_http_rtdash_out_lit(o, "\r\n");
 }
 
 
@@ -738,9 +776,10 @@ ngx_http_rtdash_history_json(ngx_http_rtdash_out_t *o,
             ngx_http_rtdash_out_lit(o, ",");
         }
 
-        sec = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_size);
+        sec = ngx_http_rtdash_bucket(h->seconds, i, ctx->layout.sec_copy);
 
-        ngx_http_rtdash_json_second(o, ctx, &h->zi, sec[0] ? sec : NULL,
+        ngx_http_rtdash_json_second(o, ctx, &h->zi, h->s.gauges,
+                                    h->s.ngauges, sec[0] ? sec : NULL,
                                     h->now - (time_t) (h->nseconds - 1 - i));
     }
 

@@ -1325,6 +1325,7 @@ ngx_http_rtdash_system_gauge(ngx_http_rtdash_sampler_t *s, const char *name,
     g->name = (const u_char *) name;
     g->name_len = ngx_strlen(name);
     g->value = v;
+    g->sum = 0;
 
     s->events[s->rec.nevents].ngauges++;
 }

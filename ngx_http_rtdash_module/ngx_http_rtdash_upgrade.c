@@ -1,7 +1,12 @@
 
 /*
- * rtdash: a tool written by layout 2 (dump versions 1 and 2) as an image
- * of layout 3 (ngx_http_rtdash_image.c).  Layout 2 had a 64-bin value
+ * rtdash: a tool of an older dump as an image of this layout
+ * (ngx_http_rtdash_image.c).
+ *
+ * Dump versions 3 and 4 wrote images whose seconds had no sums: each
+ * second gains its sums, 0, and every slot of the tool is a gauge.
+ *
+ * Dump versions 1 and 2 wrote nodes of layout 2.  Layout 2 had a 64-bin value
  * histogram (three bins an octave) and a 256-bit map of users per minute,
  * and every bucket in its node; the buckets themselves have the same
  * shape.  A bin's count goes to the new bin of its middle, so a restored
@@ -50,12 +55,109 @@ typedef struct {
 } ngx_http_rtdash_v2_node_t;
 
 
+static u_char *ngx_http_rtdash_v4_second(ngx_http_rtdash_ctx_t *ctx,
+    uint32_t *sec, u_char *p);
+static void ngx_http_rtdash_v4_gauges(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node);
 static void ngx_http_rtdash_v2_layout(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_layout_t *l);
 static void ngx_http_rtdash_v2_values(ngx_http_rtdash_vstat_t *vs,
     ngx_http_rtdash_v2_vstat_t *old);
 static void ngx_http_rtdash_v2_users(ngx_http_rtdash_hll_t *h,
     uint32_t *bits, uint32_t t);
+
+
+/* how long an image of dump version 3 or 4 is; 0: not an image */
+
+size_t
+ngx_http_rtdash_v4_image_size(ngx_http_rtdash_ctx_t *ctx, u_char *image)
+{
+    size_t                  n;
+    ngx_uint_t              i, nsec;
+    ngx_http_rtdash_ref_t  *refs;
+
+    n = ngx_http_rtdash_image_size(ctx, image);
+
+    if (n == 0) {
+        return 0;
+    }
+
+    refs = ngx_http_rtdash_node_seconds(ctx, (ngx_http_rtdash_node_t *) image);
+    nsec = 0;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_SECONDS; i++) {
+        nsec += refs[i];
+    }
+
+    return n - nsec * (ctx->layout.sec_copy - ctx->layout.sec_size);
+}
+
+
+/* an image of dump version 3 or 4 (v4_image_size checked) into "image" */
+
+void
+ngx_http_rtdash_v4_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
+    u_char *image)
+{
+    u_char                 *p, *q;
+    size_t                  rest;
+    ngx_uint_t              i;
+    ngx_http_rtdash_ref_t  *refs;
+
+    ngx_memcpy(image, old, ctx->layout.node_size);
+    ngx_http_rtdash_v4_gauges(ctx, (ngx_http_rtdash_node_t *) image);
+
+    refs = ngx_http_rtdash_node_seconds(ctx, (ngx_http_rtdash_node_t *) image);
+    q = old + ctx->layout.node_size;
+    p = image + ctx->layout.node_size;
+
+    for (i = 0; i < NGX_HTTP_RTDASH_SECONDS; i++) {
+        if (refs[i]) {
+            p = ngx_http_rtdash_v4_second(ctx, (uint32_t *) q, p);
+            q += ctx->layout.sec_size;
+        }
+    }
+
+    /* the minutes and the ring's chunks keep their shape */
+
+    rest = ngx_http_rtdash_v4_image_size(ctx, old)
+           - (q - old);
+
+    ngx_memcpy(p, q, rest);
+}
+
+
+/* an old second at p, as readers see one now; what follows it */
+
+static u_char *
+ngx_http_rtdash_v4_second(ngx_http_rtdash_ctx_t *ctx, uint32_t *sec,
+    u_char *p)
+{
+    ngx_memcpy(p, sec, ctx->layout.sec_size);
+    *ngx_http_rtdash_second_sums_ref(ctx, (uint32_t *) p) = 0;
+    ngx_memzero(p + ctx->layout.sec_size,
+                ctx->layout.sec_copy - ctx->layout.sec_size);
+
+    return p + ctx->layout.sec_copy;
+}
+
+
+/* before sums, every slot was a gauge */
+
+static void
+ngx_http_rtdash_v4_gauges(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_node_t *node)
+{
+    ngx_uint_t                i;
+    ngx_http_rtdash_gauge_t  *gs;
+
+    gs = ngx_http_rtdash_node_gauges(ctx, node);
+
+    for (i = 0; i < ctx->ngauges; i++) {
+        gs[i].kind = NGX_HTTP_RTDASH_GAUGE;
+        ngx_memzero(gs[i].pad, sizeof(gs[i].pad));
+    }
+}
 
 
 static void
@@ -137,6 +239,7 @@ ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
     /* totals, flagged and gauges keep their shape */
 
     ngx_memcpy(image + l->totals, old + ol.totals, ol.seconds - ol.totals);
+    ngx_http_rtdash_v4_gauges(ctx, node);
 
     p = image + l->node_size;
 
@@ -145,7 +248,7 @@ ngx_http_rtdash_v2_upgrade(ngx_http_rtdash_ctx_t *ctx, u_char *old,
 
         if (sec[0]) {
             ngx_http_rtdash_node_seconds(ctx, node)[i] = 1;
-            p = ngx_cpymem(p, sec, l->sec_size);
+            p = ngx_http_rtdash_v4_second(ctx, sec, p);
         }
     }
 

@@ -28,7 +28,9 @@ ngx_http_rtdash_layout(ngx_http_rtdash_ctx_t *ctx)
     l = &ctx->layout;
     types = ctx->ntypes;
 
-    l->sec_size = ngx_align(sizeof(uint32_t) * (1 + 2 * types), 8);
+    l->sec_size = ngx_align(sizeof(uint32_t) * (1 + 2 * types)
+                            + sizeof(ngx_http_rtdash_ref_t), 8);
+    l->sec_copy = l->sec_size + sizeof(double) * ctx->ngauges;
     l->min_size = ngx_align(sizeof(ngx_http_rtdash_minute_t)
                             + sizeof(uint32_t) * 2 * types
                             + sizeof(ngx_http_rtdash_gstat_t) * ctx->ngauges,

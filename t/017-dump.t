@@ -20,6 +20,14 @@ our $Few = "$Dir/few.dump";
 our $V2Data = "t/data/dump-v2.bin";
 our $V2Zone = "rt:1m retention=1m events=2 types=2 gauges=1";
 
+# written by the module of layout 5 (dump version 4, before sums) with the
+# zone below: tool V4 (borrow 8 flagged, borrow 42.5, return 11 with gauge
+# in_use 3, users ann, bob, cy) and W (gauges a 1.5 and b -2)
+our $V4Data = "t/data/dump-v4.bin";
+our $V4Zone = "rt:1m retention=1m events=4 types=2 gauges=2";
+our $V4 = "$Dir/v4.dump";
+our $Sums = "$Dir/sums.dump";
+
 no_shuffle();
 no_long_string();
 
@@ -76,6 +84,18 @@ add_block_preprocessor(sub {
     if ($block->name =~ /TEST 1[01]:/) {
         unlink $Few if $block->name =~ /TEST 10:/;
         $path = $Few;
+    }
+
+    if ($block->name =~ /TEST 12:/) {
+        File::Copy::copy($V4Data, $V4) or die $!;
+        chmod 0600, $V4;
+        $block->set_value("http_config", "rtdash_zone $V4Zone dump=$V4;");
+        return;
+    }
+
+    if ($block->name =~ /TEST 1[34]:/) {
+        unlink $Sums if $block->name =~ /TEST 13:/;
+        $path = $Sums;
     }
 
     if ($block->name =~ /TEST [89]:/) {
@@ -267,3 +287,56 @@ Content-Type: application/x-ndjson
  '^\{"accepted":20\}$',
  '"tool":\{"name":"F",.*"users":40,.*"value":\{"count":10,"min":1,"max":10,',
  '"tool":\{"name":"F",.*"users":40,']
+
+
+
+=== TEST 12: a dump of version 4 (before sums) is upgraded: counts, values, users, events and gauges kept; a sum takes a free slot
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["GET /stats?tool=V4&events=3",
+ "GET /stats?tool=W&events=0",
+ "POST /ingest\n" . '{"tool":"V4","sums":{"bytes":5}}',
+ "POST /ingest\n" . '{"tool":"V4","sums":{"in_use":1}}',
+ "GET /stats?tool=V4&events=0"]
+--- error_code eval
+[200, 200, 202, 409, 200]
+--- response_body_like eval
+['"tool":\{"name":"V4",[^{]*"seq":3,"totals":\{"borrow":2,"return":1\},"flagged":\{"borrow":1\},[^{]*\{[^}]*\},"gauges":\{"in_use":3\},"sums":\{\},"value":\{"count":3,"min":8,"max":42\.5,"avg":20\.5,[^}]*\}\}.*"events":\[\{"seq":3,"t":[0-9.]+,"type":"return","user":"cy","flag":false,"value":11,"id":null\},\{"seq":2,[^\]]*"user":"bob",[^\]]*\{"seq":1,[^\]]*"user":"ann","flag":true,"value":8,"id":null\}\]\}$',
+ '"tool":\{"name":"W",[^{]*"seq":4,.*"gauges":\{"a":1\.5,"b":-2\},"sums":\{\},',
+ '^\{"accepted":1\}$',
+ '^\{"error":"the tool has a gauge, not a sum, named \\\\"in_use\\\\""\}$',
+ '"tool":\{"name":"V4",.*"gauges":\{"in_use":3\},"sums":\{"bytes":5\},']
+--- no_error_log
+[alert]
+
+
+
+=== TEST 13: sums go into the dump: totals, the minute's and the second's
+--- skip_eval: 2: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /ingest { rtdash_ingest rt; }
+--- request
+POST /ingest
+[{"tool":"S","type":"a","sums":{"bytes_out":5120,"rows":3}},{"tool":"S","gauges":{"g":1},"sums":{"bytes_out":0.5}}]
+--- error_code: 202
+--- response_body_like: ^\{"accepted":2\}$
+
+
+
+=== TEST 14: restored as they were, and they keep adding up
+--- skip_eval: 6: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["GET /stats?tool=S&window=120",
+ "POST /ingest\n" . '{"tool":"S","sums":{"rows":1}}',
+ "GET /stats?tool=S&window=60"]
+--- error_code eval
+[200, 202, 200]
+--- response_body_like eval
+['"tool":\{"name":"S",.*"gauges":\{"g":1\},"sums":\{"bytes_out":5120\.5,"rows":3\},.*"sums":\{"bytes_out":5120\.5,"rows":3\}\}[,\]].*"seconds":\[[^\]]*"counts":\{"a":1\},"flagged":\{\},"sums":\{"bytes_out":5120\.5,"rows":3\}\}',
+ '^\{"accepted":1\}$',
+ '"sums":\{"bytes_out":5120\.5,"rows":4\},']

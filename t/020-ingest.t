@@ -101,7 +101,7 @@ __DATA__
  '^\{"error":"number out of range","line":1,"offset":\d+\}$',
  '^\{"error":"nesting too deep","line":1,"offset":\d+\}$',
  '^\{"error":"\\\\"tool\\\\" is required","line":1,"offset":0\}$',
- '^\{"error":"event needs \\\\"type\\\\" or \\\\"gauges\\\\"","line":1,"offset":0\}$']
+ '^\{"error":"event needs \\\\"type\\\\", \\\\"gauges\\\\" or \\\\"sums\\\\"","line":1,"offset":0\}$']
 --- no_error_log
 [alert]
 

@@ -38,7 +38,7 @@ __DATA__
 [202, 200]
 --- response_body_like eval
 ['^\{"accepted":101\}$',
- '"tools":\[\{"name":"M","updated":[0-9.]+,"seq":101,"totals":\{"borrow":100\},"flagged":\{"borrow":25\},"rate_per_min":\{"borrow":100\},"gauges":\{"in_use":7,"total":10,"commit":6\},"value":\{"count":100,"min":1,"max":100,"avg":50.5,"p50":(4[4-9]|5[0-9]|6[0-3])(\.\d+)?,"p95":(8[4-9]|9\d|100)(\.\d+)?,"p99":(8[8-9]|9\d|100)(\.\d+)?\}\}\]\}$']
+ '"tools":\[\{"name":"M","updated":[0-9.]+,"seq":101,"totals":\{"borrow":100\},"flagged":\{"borrow":25\},"rate_per_min":\{"borrow":100\},"gauges":\{"in_use":7,"total":10,"commit":6\},"sums":\{\},"value":\{"count":100,"min":1,"max":100,"avg":50.5,"p50":(4[4-9]|5[0-9]|6[0-3])(\.\d+)?,"p95":(8[4-9]|9\d|100)(\.\d+)?,"p99":(8[8-9]|9\d|100)(\.\d+)?\}\}\]\}$']
 --- no_error_log
 [error]
 

@@ -70,6 +70,8 @@ rtdash_notices_total\{zone="rt"\} 0
 # TYPE rtdash_events_flagged_total counter
 # HELP rtdash_tool_level Last value written to a tool's gauge\.
 # TYPE rtdash_tool_level gauge
+# HELP rtdash_tool_sum_total What was added to a tool's sum since the zone's start\.
+# TYPE rtdash_tool_sum_total counter
 # HELP rtdash_tool_last_event_time_seconds When a tool last recorded an event, in epoch seconds\.
 # TYPE rtdash_tool_last_event_time_seconds gauge
 # HELP rtdash_value The "value" of a tool's events; quantiles from a log-scale histogram\.
@@ -112,6 +114,8 @@ rtdash_events_flagged_total\{zone="rt",tool="N",type="failure"\} 0
 # TYPE rtdash_tool_level gauge
 rtdash_tool_level\{zone="rt",tool="N",name="in_use"\} 3
 rtdash_tool_level\{zone="rt",tool="N",name="total"\} 10\.5
+# HELP rtdash_tool_sum_total [^\n]+
+# TYPE rtdash_tool_sum_total counter
 # HELP rtdash_tool_last_event_time_seconds [^\n]+
 # TYPE rtdash_tool_last_event_time_seconds gauge
 rtdash_tool_last_event_time_seconds\{zone="rt",tool="M"\} \d{10}(\.\d+)?

@@ -68,7 +68,7 @@ __DATA__
 --- error_code eval
 [400, 400, 200]
 --- response_body_like eval
-['^\{"error":"event needs \\\\"type\\\\" or \\\\"gauges\\\\"","line":1,"offset":\d+\}$',
+['^\{"error":"event needs \\\\"type\\\\", \\\\"gauges\\\\" or \\\\"sums\\\\"","line":1,"offset":\d+\}$',
  '^\{"error":"\\\\"notice\\\\" must be a string of 1 to 256 bytes","line":2,"offset":\d+\}$',
  '"accepted":0,.*"notices":0,[^}]*\},"alerts":\{"states":\[\],"transitions":\[\]\},"notices":\[\],"anomalies":\[\],"matched":0,"types":\[\],"tools":\[\]\}$']
 

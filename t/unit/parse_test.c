@@ -375,7 +375,7 @@ ngx_http_rtdash_test_valid(ngx_http_rtdash_test_t *t)
 
     ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"gauges\":{\"g1\":1},"
                         "\"gauges\":null}",
-                        "event needs \"type\" or \"gauges\"", 1, 0);
+                        "event needs \"type\", \"gauges\" or \"sums\"", 1, 0);
 
     /* escaped keys are matched after decoding */
 
@@ -409,6 +409,58 @@ ngx_http_rtdash_test_valid(ngx_http_rtdash_test_t *t)
 
     ngx_http_rtdash_ok(t, "{\"tool\":\"a\",\"type\":null,"
                        "\"gauges\":{\"g\":1}}", 1);
+
+    /* sums: beside the gauges in one array, each marked */
+
+    if (ngx_http_rtdash_ok(t, "{\"tool\":\"a\",\"sums\":{\"s1\":5120,"
+                           "\"s2\":0.5},\"gauges\":{\"g\":-1}}\n"
+                           "{\"tool\":\"b\",\"sums\":{\"s1\":0}}", 2))
+    {
+        g = t->gauges;
+        ngx_http_rtdash_test_count(t,
+            ngx_http_rtdash_check(t->p.ngauges == 4)
+            && ngx_http_rtdash_check(t->events[0].ngauges == 3
+                                     && t->events[0].nsums == 2
+                                     && t->events[0].type == NULL)
+            && ngx_http_rtdash_check(g[0].sum && g[0].value == 5120
+                                     && g[1].sum && g[1].value == 0.5)
+            && ngx_http_rtdash_check(!g[2].sum && g[2].value == -1)
+            && ngx_http_rtdash_check(t->events[1].gauge_first == 3
+                                     && t->events[1].nsums == 1
+                                     && g[3].sum && g[3].value == 0));
+    }
+
+    /* a repeated "sums" replaces only the sums; "gauges" only gauges */
+
+    if (ngx_http_rtdash_ok(t, "{\"tool\":\"a\",\"sums\":{\"s1\":1},"
+                           "\"gauges\":{\"g\":2},\"sums\":{\"s2\":3},"
+                           "\"gauges\":{\"h\":4}}", 1))
+    {
+        g = t->gauges;
+        ngx_http_rtdash_test_count(t,
+            ngx_http_rtdash_check(t->p.ngauges == 2
+                                  && t->events[0].ngauges == 2
+                                  && t->events[0].nsums == 1)
+            && ngx_http_rtdash_check(g[0].sum && g[0].value == 3
+                                     && g[0].name[1] == '2')
+            && ngx_http_rtdash_check(!g[1].sum && g[1].value == 4));
+    }
+
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"sums\":{\"s\":1},"
+                        "\"sums\":null}",
+                        "event needs \"type\", \"gauges\" or \"sums\"", 1, 0);
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"sums\":{\"s\":-1}}",
+                        "sum value must be a finite number, not negative", 1, 24);
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"sums\":{\"s\":\"1\"}}",
+                        "sum value must be a finite number, not negative", 1, 24);
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"sums\":{\"S\":1}}",
+                        "sum name must be a token [a-z0-9_.-]{1,32}", 1, 20);
+    ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"sums\":[1]}",
+                        "\"sums\" must be an object of names to numbers",
+                        1, 19);
+    ngx_http_rtdash_bad(t, "{\"notice\":\"n\",\"sums\":{\"s\":1}}",
+                        "a notice takes only \"notice\", \"level\", \"tool\" "
+                        "and \"ts\"", 1, 0);
 }
 
 
@@ -494,9 +546,9 @@ ngx_http_rtdash_test_fields(ngx_http_rtdash_test_t *t)
     ngx_http_rtdash_ok(t, "{\"tool\":\"a\",\"type\":"
                        "\"abcdefghijklmnopqrstuvwxyz_.-012\"}", 1);
     ngx_http_rtdash_bad(t, "{\"tool\":\"a\"}",
-                        "event needs \"type\" or \"gauges\"", 1, 0);
+                        "event needs \"type\", \"gauges\" or \"sums\"", 1, 0);
     ngx_http_rtdash_bad(t, "{\"tool\":\"a\",\"gauges\":{}}",
-                        "event needs \"type\" or \"gauges\"", 1, 0);
+                        "event needs \"type\", \"gauges\" or \"sums\"", 1, 0);
 
     /* user, id */
 
@@ -1156,6 +1208,24 @@ ngx_http_rtdash_test_form(ngx_http_rtdash_test_t *t)
                                   && t->gauges[0].value == -1));
     }
 
+    if (ngx_http_rtdash_ok_form(t, "tool=a&sum.bytes_out=24&gauge.g=-1"
+                                "&sum.n=0", 1))
+    {
+        ngx_http_rtdash_test_count(t,
+            ngx_http_rtdash_check(t->events[0].ngauges == 3
+                                  && t->events[0].nsums == 2
+                                  && t->gauges[0].sum
+                                  && t->gauges[0].value == 24
+                                  && !t->gauges[1].sum
+                                  && t->gauges[2].sum));
+    }
+
+    ngx_http_rtdash_bad_form(t, "tool=a&sum.s=-2",
+                             "sum value must be a finite number, not negative", 1, 13);
+    ngx_http_rtdash_bad_form(t, "tool=a&sum.=2",
+                             "sum name must be a token [a-z0-9_.-]{1,32}",
+                             1, 7);
+
     ngx_http_rtdash_ok_form(t, "tool=a&type=x&flag=true", 1);
     ngx_http_rtdash_ok_form(t, "tool=a&type=x&flag=false", 1);
     ngx_http_rtdash_ok_form(t, "tool=a&type=x&flag=0", 1);
@@ -1165,7 +1235,7 @@ ngx_http_rtdash_test_form(ngx_http_rtdash_test_t *t)
     ngx_http_rtdash_bad_form(t, "", "empty body", 1, 0);
     ngx_http_rtdash_bad_form(t, "\r\n", "empty body", 1, 0);
     ngx_http_rtdash_bad_form(t, "type=x", "\"tool\" is required", 1, 0);
-    ngx_http_rtdash_bad_form(t, "tool=a", "event needs \"type\" or \"gauges\"",
+    ngx_http_rtdash_bad_form(t, "tool=a", "event needs \"type\", \"gauges\" or \"sums\"",
                              1, 0);
     ngx_http_rtdash_bad_form(t, "tool=&type=x",
                              "\"tool\" must be a string of 1 to 128 bytes",
