@@ -30,7 +30,6 @@ static void ngx_http_rtdash_log_one(ngx_http_request_t *r,
     ngx_http_rtdash_log_t *log, double now);
 static void ngx_http_rtdash_log_skip(ngx_http_request_t *r, const char *what,
     ngx_str_t *v);
-static ngx_uint_t ngx_http_rtdash_log_true(ngx_str_t *v);
 static ngx_int_t ngx_http_rtdash_log_number(ngx_str_t *v, double *out);
 
 
@@ -361,7 +360,7 @@ ngx_http_rtdash_log_skip(ngx_http_request_t *r, const char *what,
 
 /* if= and flag=: false when empty or "0", as access_log's if= */
 
-static ngx_uint_t
+ngx_uint_t
 ngx_http_rtdash_log_true(ngx_str_t *v)
 {
     return !(v->len == 0 || (v->len == 1 && v->data[0] == '0'));

@@ -118,6 +118,13 @@ static ngx_command_t  ngx_http_rtdash_commands[] = {
       0,
       NULL },
 
+    { ngx_string("rtdash_traffic"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_rtdash_traffic_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("rtdash_stream_interval"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -201,7 +208,8 @@ ngx_http_rtdash_init(ngx_conf_t *cf)
         || ngx_http_rtdash_system_init(cf) != NGX_OK
         || ngx_http_rtdash_alert_init(cf) != NGX_OK
         || ngx_http_rtdash_eval_init(cf) != NGX_OK
-        || ngx_http_rtdash_dashboard_init(cf) != NGX_OK)
+        || ngx_http_rtdash_dashboard_init(cf) != NGX_OK
+        || ngx_http_rtdash_traffic_init(cf) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -276,6 +284,7 @@ ngx_http_rtdash_create_loc_conf(ngx_conf_t *cf)
     conf->warn = NGX_CONF_UNSET_UINT;
     conf->crit = NGX_CONF_UNSET_UINT;
     conf->logs = NGX_CONF_UNSET_PTR;
+    conf->traffic = NGX_CONF_UNSET_PTR;
     conf->origins = NGX_CONF_UNSET_PTR;
 
     return conf;
@@ -301,6 +310,7 @@ ngx_http_rtdash_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->stream_url, prev->stream_url, "stream");
     ngx_conf_merge_str_value(conf->stats_url, prev->stats_url, "stats");
     ngx_conf_merge_ptr_value(conf->logs, prev->logs, NULL);
+    ngx_conf_merge_ptr_value(conf->traffic, prev->traffic, NULL);
     ngx_conf_merge_ptr_value(conf->origins, prev->origins, NULL);
 
     /*

@@ -564,6 +564,7 @@ typedef enum {
 
 typedef struct ngx_http_rtdash_stream_s  ngx_http_rtdash_stream_t;
 typedef struct ngx_http_rtdash_log_s     ngx_http_rtdash_log_t;
+typedef struct ngx_http_rtdash_traffic_s ngx_http_rtdash_traffic_t;
 typedef struct ngx_http_rtdash_system_s  ngx_http_rtdash_system_t;
 
 
@@ -601,6 +602,7 @@ typedef struct {
     ngx_uint_t                  warn;
     ngx_uint_t                  crit;
     ngx_array_t                *logs;          /* rtdash_log entries */
+    ngx_array_t                *traffic;       /* rtdash_traffic ones */
     ngx_array_t                *origins;       /* rtdash_allow_origin */
     unsigned                    stream_set:1;  /* stream= given */
     unsigned                    stats_set:1;   /* stats= given */
@@ -903,6 +905,10 @@ ngx_shm_zone_t *ngx_http_rtdash_old_zone(ngx_cycle_t *old, ngx_str_t *name);
 ngx_int_t ngx_http_rtdash_ingest_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_rtdash_ingest_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtdash_log_init(ngx_conf_t *cf);
+ngx_uint_t ngx_http_rtdash_log_true(ngx_str_t *v);
+ngx_int_t ngx_http_rtdash_traffic_init(ngx_conf_t *cf);
+char *ngx_http_rtdash_traffic_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_rtdash_log_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

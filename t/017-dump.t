@@ -291,6 +291,7 @@ Content-Type: application/x-ndjson
 
 
 === TEST 12: a dump of version 4 (before sums) is upgraded: counts, values, users, events and gauges kept; a sum takes a free slot
+--- skip_eval: 10: $ENV{TEST_NGINX_USE_HUP}
 --- config
     location = /ingest { rtdash_ingest rt; }
     location = /stats { rtdash_stats rt; }
