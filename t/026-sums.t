@@ -154,6 +154,8 @@ rtdash_zone slots:8m gauges=2;
 
 
 === TEST 8: the history as CSV has a sum_NAME column per sum; the window line adds them up
+--- http_config
+rtdash_zone csv:8m;
 --- request eval
 ["POST /ingest\n" . '[{"tool":"csv","type":"x","sums":{"bytes":7}},{"tool":"csv","gauges":{"g":1},"sums":{"bytes":0.25,"n":2}}]',
  "GET /stats?tool=csv&window=60&format=csv"]
