@@ -812,6 +812,25 @@ sub test_config_version ($$) {
 # waited for, until each has gone or says it is shutting down: nginx sets
 # that title just before it closes the worker's listening sockets.
 
+# setup_server_root removed error.log; the master creates it again when it
+# acts on USR1.  HUP goes only after that: a master that finds both signals
+# pending reconfigures first (ngx_master_process_cycle), and what the new
+# cycle logs while it starts (a zone that changes size, say) then goes to
+# the unlinked file and is lost to the block's error_log checks.
+
+sub _wait_reopened ($) {
+    my $name = shift;
+    my $deadline = time + 5;
+
+    until (-e $ErrLogFile) {
+        if (time >= $deadline) {
+            warn "$name - the master did not reopen $ErrLogFile after USR1\n";
+            return;
+        }
+        sleep 0.005;
+    }
+}
+
 sub _child_pids ($) {
     my $ppid = shift;
     my @pids;
@@ -1107,6 +1126,7 @@ sub run_test ($) {
                 my @old_workers = _child_pids($running_pid);
                 if (kill(SIGUSR1, $running_pid)) {
                     sleep $TestNginxSleep;
+                    _wait_reopened($name);
                     if (kill(SIGHUP, $running_pid)) {
                         sleep $TestNginxSleep * 3;
                         if (defined $block->reload_fails) {
