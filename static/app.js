@@ -2961,6 +2961,8 @@
         /* the Traffic view's drill-down, a history entry (how: 'push') */
         setKey: function (k, how) {
             if (k === state.key) return;
+            /* a change of selection resumes, as in the Events section */
+            if (pause.on) setPaused(false, true);
             state.key = k;
             writeHash(how || 'push');
             emit('key', k);

@@ -29,7 +29,7 @@
 
     var st = {
         shown: false, configured: false, timer: null, pending: false, gen: 0,
-        q: '', sort: { col: 'rps', dir: -1 },
+        q: '', sort: { col: '', dir: -1 },   /* col '': the server's order */
         rows: new Map(),        /* name -> { tr, cells, canvas, data } */
         list: [],               /* the last reply's rows, server order */
         detailTimer: null, detailPending: false, charts: {}
@@ -175,7 +175,7 @@
 
     function sorted(list) {
         var col = st.sort.col, dir = st.sort.dir;
-        if (col === 'rps' && dir === -1) return list.slice();   /* the server's order */
+        if (!col) return list.slice();      /* the server's: busiest first */
         return list.slice().sort(function (a, b) {
             if (col === 'key') return dir * (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
             var x = a[col], y = b[col];
@@ -417,11 +417,11 @@
                 renderRows();
             });
         });
+        /* back to the table, the focus on the key left */
         $('traffic-back').addEventListener('click', function () {
+            var row = st.rows.get(R.key());
             R.setKey('', 'push');
-            var b = document.querySelector('#traffic-list .key-link');
-            $('traffic-q').focus();
-            if (b) b.blur();
+            if (row) row.tr.querySelector('.key-link').focus(); else $('traffic-q').focus();
         });
         document.addEventListener('visibilitychange', function () { if (st.shown) schedule(); });
         R.on('view', function (v) {

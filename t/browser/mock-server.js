@@ -513,7 +513,7 @@ function createServer(opts = {}) {
             return json(res, 400, { error: '"sort" takes rate, name, last or flagged, "limit" a number' });
         }
         if (has('window') && !/^\d+$/.test(q.get('window'))) {
-            return json(res, 400, { error: '"window" and "events" take a number of seconds and of events' });
+            return json(res, 400, { error: '"window" takes a number of seconds' });
         }
         if (has('q')) {
             const s = q.get('q').toLowerCase();
