@@ -296,6 +296,8 @@ ngx_http_rtdash_dashboard_config(ngx_http_request_t *r,
     ngx_http_rtdash_out_uint(&o, lcf->crit);
     ngx_http_rtdash_out_lit(&o, ",\"zone\":");
     ngx_http_rtdash_out_str(&o, ctx->name.data, ctx->name.len);
+    ngx_http_rtdash_out_lit(&o, ",\"system\":");
+    ngx_http_rtdash_system_json(&o, r, lcf->zone);
     ngx_http_rtdash_out_lit(&o, ",\"title\":\"rtdash\"}");
 
     return ngx_http_rtdash_send_json(r, NGX_HTTP_OK, &o);

@@ -12,6 +12,8 @@
 #include <stdio.h>
 
 
+static void ngx_http_rtdash_json_recent(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
 static void ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind);
 static ngx_uint_t ngx_http_rtdash_json_type_open(ngx_http_rtdash_out_t *o,
@@ -508,7 +510,71 @@ ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
                                NGX_HTTP_RTDASH_SUM);
     ngx_http_rtdash_out_lit(o, "},\"value\":");
     ngx_http_rtdash_json_vstat(o, &s->value);
+
+    if (s->recent) {
+        ngx_http_rtdash_json_recent(o, zi, s);
+    }
+
     ngx_http_rtdash_out_lit(o, "}");
+}
+
+
+/* ,"window":{...}: what the tool got in the overview's window= */
+
+static void
+ngx_http_rtdash_json_recent(ngx_http_rtdash_out_t *o,
+    ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s)
+{
+    ngx_uint_t                 k, first;
+    ngx_http_rtdash_recent_t  *w;
+
+    w = s->recent;
+
+    ngx_http_rtdash_out_lit(o, ",\"window\":{\"from\":");
+    ngx_http_rtdash_out_uint(o, w->from);
+    ngx_http_rtdash_out_lit(o, ",\"seconds\":");
+    ngx_http_rtdash_out_uint(o, w->seconds);
+    ngx_http_rtdash_out_lit(o, ",\"counts\":{");
+
+    for (k = 0, first = 1; k < zi->ntypes; k++) {
+        if (w->counts[k]) {
+            first = ngx_http_rtdash_json_type_open(o, zi, k, first);
+            ngx_http_rtdash_out_uint(o, w->counts[k]);
+        }
+    }
+
+    ngx_http_rtdash_out_lit(o, "},\"sums\":{");
+
+    for (k = 0, first = 1; k < s->ngauges; k++) {
+        if (s->gauges[k].kind != NGX_HTTP_RTDASH_SUM) {
+            continue;
+        }
+
+        if (!first) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        first = 0;
+
+        ngx_http_rtdash_out_str(o, s->gauges[k].name, s->gauges[k].len);
+        ngx_http_rtdash_out_lit(o, ":");
+        ngx_http_rtdash_out_num(o, w->sums[k]);
+    }
+
+    ngx_http_rtdash_out_lit(o, "},\"value\":");
+    ngx_http_rtdash_json_values(o, w->vcount, w->vmin, w->vmax, w->vsum,
+                                w->p);
+    ngx_http_rtdash_out_lit(o, ",\"minutes\":[");
+
+    for (k = 0; k < w->nminutes; k++) {
+        if (k) {
+            ngx_http_rtdash_out_lit(o, ",");
+        }
+
+        ngx_http_rtdash_out_uint(o, w->minutes[k]);
+    }
+
+    ngx_http_rtdash_out_lit(o, "]}");
 }
 
 

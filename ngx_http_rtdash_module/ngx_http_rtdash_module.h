@@ -629,6 +629,26 @@ typedef struct {
 } ngx_http_rtdash_out_t;
 
 
+/*
+ * What a tool got in the overview's window= (stats): counts and sums of
+ * the last "seconds" seconds, the values of the window's minutes merged,
+ * and each minute's count of all types.
+ */
+typedef struct {
+    time_t                      from;         /* the first minute */
+    ngx_uint_t                  seconds;
+    ngx_uint_t                  nminutes;
+    uint32_t                   *minutes;
+    uint64_t                    counts[NGX_HTTP_RTDASH_TYPES_MAX];
+    double                      sums[NGX_HTTP_RTDASH_GAUGES_MAX];
+    uint64_t                    vcount;
+    double                      vmin;
+    double                      vmax;
+    double                      vsum;
+    double                      p[3];
+} ngx_http_rtdash_recent_t;
+
+
 /* a copy of a tool's summary, taken under the lock */
 typedef struct {
     u_char                      name[NGX_HTTP_RTDASH_TOOL_MAX];
@@ -641,6 +661,7 @@ typedef struct {
     uint64_t                    totals[NGX_HTTP_RTDASH_TYPES_MAX];
     uint64_t                    flagged[NGX_HTTP_RTDASH_TYPES_MAX];
     uint64_t                    rate[NGX_HTTP_RTDASH_TYPES_MAX];
+    ngx_http_rtdash_recent_t   *recent;       /* window=, else NULL */
 } ngx_http_rtdash_summary_t;
 
 
@@ -998,6 +1019,8 @@ char *ngx_http_rtdash_system(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_rtdash_system_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_rtdash_system_init_process(ngx_cycle_t *cycle,
     ngx_http_rtdash_system_t *sys);
+void ngx_http_rtdash_system_json(ngx_http_rtdash_out_t *o,
+    ngx_http_request_t *r, ngx_shm_zone_t *zone);
 
 /* watchers: rtdash_alert, rtdash_anomaly */
 char *ngx_http_rtdash_alert(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

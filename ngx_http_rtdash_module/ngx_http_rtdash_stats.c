@@ -40,12 +40,20 @@ typedef struct {
 #define NGX_HTTP_RTDASH_SORT_LAST     3
 #define NGX_HTTP_RTDASH_SORT_FLAGGED  4
 
+/* the most tools the overview's window= copies the minutes of */
+#define NGX_HTTP_RTDASH_RECENT_MAX    1000
+
 
 static ngx_int_t ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv);
 static ngx_int_t ngx_http_rtdash_select(ngx_http_request_t *r,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s, ngx_uint_t n,
-    ngx_http_rtdash_summary_t **order, ngx_uint_t *np, ngx_uint_t *matched);
+    ngx_uint_t traffic, ngx_http_rtdash_summary_t **order, ngx_uint_t *np,
+    ngx_uint_t *matched);
+static ngx_uint_t ngx_http_rtdash_is_status(ngx_http_rtdash_type_t *type);
+static ngx_int_t ngx_http_rtdash_overview_recent(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t **order, ngx_uint_t n, ngx_uint_t window);
 static double ngx_http_rtdash_rank_key(ngx_http_rtdash_zinfo_t *zi,
     ngx_http_rtdash_summary_t *s, ngx_uint_t by);
 static int ngx_cdecl ngx_http_rtdash_rank_cmp(const void *a, const void *b);
@@ -147,10 +155,58 @@ static ngx_int_t
 ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
 {
-    ngx_uint_t                   i, n, k, shown, matched;
+    ngx_uint_t                   i, n, k, shown, matched, traffic, window;
+    ngx_array_t                  a;
     ngx_http_rtdash_out_t        o, wo;
     ngx_http_rtdash_zinfo_t     *zi;
     ngx_http_rtdash_summary_t   *s, **order;
+
+    switch (ngx_http_rtdash_arg_uint(r, "traffic", 0, NGX_MAX_UINT32_VALUE,
+                                     &traffic))
+    {
+    case NGX_OK:
+        if (traffic <= 1) {
+            break;
+        }
+
+        /* fall through */
+
+    case NGX_DECLINED:
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"traffic\" takes 0 or 1",
+                                          NULL, -1, -1);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_rtdash_arg(r, "window", &a) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    window = 0;
+
+    if (a.nelts) {
+        if (csv) {
+            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "\"window\" on the overview "
+                                              "is for JSON, not CSV",
+                                              NULL, -1, -1);
+        }
+
+        if (ngx_http_rtdash_arg_uint(r, "window", 60, ctx->retention,
+                                     &window)
+            != NGX_OK)
+        {
+            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "\"window\" takes a number "
+                                              "of seconds", NULL, -1, -1);
+        }
+
+        if (window == 0) {
+            window = 60;
+        }
+    }
 
     if (ngx_http_rtdash_summaries(r, ctx, &zi, &s, &n) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -161,7 +217,9 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    switch (ngx_http_rtdash_select(r, zi, s, n, order, &shown, &matched)) {
+    switch (ngx_http_rtdash_select(r, zi, s, n, traffic, order, &shown,
+                                   &matched))
+    {
 
     case NGX_OK:
         break;
@@ -207,6 +265,22 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
                                         "text/csv; charset=utf-8");
     }
 
+    if (window) {
+        if (shown > NGX_HTTP_RTDASH_RECENT_MAX) {
+            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                              "\"window\" on the overview "
+                                              "lists at most 1000 tools: "
+                                              "give \"limit\"",
+                                              NULL, -1, -1);
+        }
+
+        if (ngx_http_rtdash_overview_recent(r, ctx, zi, order, shown, window)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     ngx_http_rtdash_out_init(&wo, r->pool, 4096);
 
     if (ngx_http_rtdash_watch_stats(&wo, ctx, NULL, r->pool) != NGX_OK) {
@@ -222,18 +296,20 @@ ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
 
 
 /*
- * order[] gets the tools that match q=, sorted by sort=, cut at limit=:
- * *np of them; *matched is how many matched before the limit.
- * NGX_DECLINED: a bad sort= or limit=.
+ * order[] gets the tools that match q= (and, with traffic, have a count
+ * of an HTTP status type), sorted by sort=, cut at limit=: *np of them;
+ * *matched is how many matched before the limit.  NGX_DECLINED: a bad
+ * sort= or limit=.
  */
 
 static ngx_int_t
 ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
-    ngx_http_rtdash_summary_t *s, ngx_uint_t n,
+    ngx_http_rtdash_summary_t *s, ngx_uint_t n, ngx_uint_t traffic,
     ngx_http_rtdash_summary_t **order, ngx_uint_t *np, ngx_uint_t *matched)
 {
+    u_char                      status[NGX_HTTP_RTDASH_TYPES_MAX];
     ngx_str_t                  *v;
-    ngx_uint_t                  i, m, limit, by;
+    ngx_uint_t                  i, k, m, limit, by;
     ngx_array_t                 q, sort;
     ngx_http_rtdash_rank_t     *rank;
 
@@ -281,6 +357,10 @@ ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
         ngx_strlow(v[0].data, v[0].data, v[0].len);
     }
 
+    for (k = 0; k < zi->ntypes; k++) {
+        status[k] = (u_char) ngx_http_rtdash_is_status(&zi->types[k]);
+    }
+
     for (i = 0, m = 0; i < n; i++) {
         if (v && v[0].len
             && ngx_strlcasestrn(s[i].name, s[i].name + s[i].name_len,
@@ -288,6 +368,18 @@ ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
                == NULL)
         {
             continue;
+        }
+
+        if (traffic) {
+            for (k = 0; k < zi->ntypes; k++) {
+                if (status[k] && s[i].totals[k]) {
+                    break;
+                }
+            }
+
+            if (k == zi->ntypes) {
+                continue;
+            }
         }
 
         rank[m].s = &s[i];
@@ -307,6 +399,163 @@ ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
 
     *np = i;
     *matched = m;
+
+    return NGX_OK;
+}
+
+
+/* an HTTP status type, as rtdash_traffic names them: 0xx-5xx, 100-599 */
+
+static ngx_uint_t
+ngx_http_rtdash_is_status(ngx_http_rtdash_type_t *type)
+{
+    u_char  *p;
+
+    p = type->name;
+
+    if (type->len != 3 || p[0] < '0' || p[0] > '5') {
+        return 0;
+    }
+
+    if (p[1] == 'x' && p[2] == 'x') {
+        return 1;
+    }
+
+    return p[0] != '0' && p[1] >= '0' && p[1] <= '9'
+           && p[2] >= '0' && p[2] <= '9';
+}
+
+
+/*
+ * The overview's window=: each listed tool's minutes and seconds, copied
+ * one tool per lock into one buffer of the request, reduced to what the
+ * tool got (ngx_http_rtdash_recent_t).  Counts and sums are of the last
+ * "window" seconds from the per-second buckets when the window is within
+ * them, else of the window's minutes; values always of the minutes.
+ */
+
+static ngx_int_t
+ngx_http_rtdash_overview_recent(ngx_http_request_t *r,
+    ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
+    ngx_http_rtdash_summary_t **order, ngx_uint_t n, ngx_uint_t window)
+{
+    time_t                      from;
+    double                     *sums;
+    uint32_t                    hash, *cnt, *sec;
+    ngx_uint_t                  i, j, k, secs;
+    ngx_http_rtdash_node_t     *node;
+    ngx_http_rtdash_gstat_t    *gs;
+    ngx_http_rtdash_vwide_t    *w;
+    ngx_http_rtdash_layout_t   *l;
+    ngx_http_rtdash_recent_t   *rc;
+    ngx_http_rtdash_history_t   h;
+    ngx_http_rtdash_minute_t   *m;
+    ngx_http_rtdash_summary_t  *s;
+
+    l = &ctx->layout;
+    secs = (window <= NGX_HTTP_RTDASH_SECONDS);
+
+    h.now = ngx_time();
+    from = h.now - (time_t) window;
+    h.first = from - from % 60 + 60;
+    h.nminutes = (h.now - h.first) / 60 + 1;
+    h.nseconds = secs ? window : 0;
+    h.nevents = 0;
+    h.events = NULL;
+
+    h.minutes = ngx_palloc(r->pool, h.nminutes * l->min_size
+                                    + h.nseconds * l->sec_copy);
+    rc = ngx_pcalloc(r->pool, n * (sizeof(ngx_http_rtdash_recent_t)
+                                   + h.nminutes * sizeof(uint32_t)));
+    w = ngx_palloc(r->pool, sizeof(ngx_http_rtdash_vwide_t));
+
+    if (h.minutes == NULL || rc == NULL || w == NULL) {
+        return NGX_ERROR;
+    }
+
+    h.seconds = ngx_http_rtdash_bucket(h.minutes, h.nminutes, l->min_size);
+
+    for (i = 0; i < n; i++) {
+        s = order[i];
+        s->recent = &rc[i];
+        rc[i].from = h.first;
+        rc[i].seconds = secs ? window : (ngx_uint_t) (h.now - h.first + 1);
+        rc[i].nminutes = h.nminutes;
+        rc[i].minutes = (uint32_t *) (rc + n) + i * h.nminutes;
+
+        hash = ngx_crc32_short(s->name, s->name_len);
+
+        ngx_http_rtdash_lock(ctx);
+
+        node = ngx_http_rtdash_lookup_locked(ctx, hash, s->name, s->name_len);
+
+        if (node) {
+            ngx_http_rtdash_history_copy_locked(ctx, node, &h, 0);
+        }
+
+        ngx_http_rtdash_unlock(ctx);
+
+        if (node == NULL) {
+            continue;
+        }
+
+        ngx_http_rtdash_vwide_init(w);
+
+        for (j = 0; j < h.nminutes; j++) {
+            m = ngx_http_rtdash_bucket(h.minutes, j, l->min_size);
+
+            if (m->t == 0) {
+                continue;
+            }
+
+            cnt = ngx_http_rtdash_minute_counts(m);
+            gs = ngx_http_rtdash_minute_gstats(ctx, m);
+
+            for (k = 0; k < zi->ntypes; k++) {
+                rc[i].minutes[j] += cnt[k];
+
+                if (!secs) {
+                    rc[i].counts[k] += cnt[k];
+                }
+            }
+
+            for (k = 0; !secs && k < s->ngauges; k++) {
+                if (s->gauges[k].kind == NGX_HTTP_RTDASH_SUM && gs[k].set) {
+                    rc[i].sums[k] += gs[k].u.sum;
+                }
+            }
+
+            ngx_http_rtdash_vwide_add(w, &m->value);
+        }
+
+        for (j = 0; j < h.nseconds; j++) {
+            sec = ngx_http_rtdash_bucket(h.seconds, j, l->sec_copy);
+
+            if (sec[0] == 0) {
+                continue;
+            }
+
+            cnt = ngx_http_rtdash_second_counts(sec);
+            sums = ngx_http_rtdash_second_sums(ctx, sec);
+
+            for (k = 0; k < zi->ntypes; k++) {
+                rc[i].counts[k] += cnt[k];
+            }
+
+            for (k = 0; k < s->ngauges; k++) {
+                if (s->gauges[k].kind == NGX_HTTP_RTDASH_SUM) {
+                    rc[i].sums[k] += sums[k];
+                }
+            }
+        }
+
+        rc[i].vcount = w->count;
+        rc[i].vmin = w->min;
+        rc[i].vmax = w->max;
+        rc[i].vsum = w->sum;
+        ngx_http_rtdash_vwide_quantiles(w, ngx_http_rtdash_quantiles,
+                                        rc[i].p, 3);
+    }
 
     return NGX_OK;
 }

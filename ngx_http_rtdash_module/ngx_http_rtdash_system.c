@@ -1469,3 +1469,38 @@ ngx_http_rtdash_system_key(u_char *buf, u_char *end, const char *key)
 
     return NULL;
 }
+
+
+/*
+ * config.json's "system": the tools' prefixes and the interval (seconds)
+ * of the zone's rtdash_system, or null when it has none.
+ */
+
+void
+ngx_http_rtdash_system_json(ngx_http_rtdash_out_t *o, ngx_http_request_t *r,
+    ngx_shm_zone_t *zone)
+{
+    ngx_uint_t                     i;
+    ngx_http_rtdash_system_t     **sysp;
+    ngx_http_rtdash_main_conf_t   *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_rtdash_module);
+    sysp = rmcf->systems.elts;
+
+    for (i = 0; i < rmcf->systems.nelts; i++) {
+        if (sysp[i]->zone != zone) {
+            continue;
+        }
+
+        ngx_http_rtdash_out_lit(o, "{\"host\":");
+        ngx_http_rtdash_out_str(o, sysp[i]->host.data, sysp[i]->host.len);
+        ngx_http_rtdash_out_lit(o, ",\"nginx\":");
+        ngx_http_rtdash_out_str(o, sysp[i]->nginx.data, sysp[i]->nginx.len);
+        ngx_http_rtdash_out_lit(o, ",\"interval\":");
+        ngx_http_rtdash_out_num(o, sysp[i]->interval / 1000.0);
+        ngx_http_rtdash_out_lit(o, "}");
+        return;
+    }
+
+    ngx_http_rtdash_out_lit(o, "null");
+}

@@ -585,6 +585,7 @@ ngx_http_rtdash_summary_locked(ngx_http_rtdash_ctx_t *ctx,
     s->seq = node->seq;
     s->value = node->value;
     s->ngauges = node->ngauges;
+    s->recent = NULL;
 
     ngx_memcpy(s->gauges, ngx_http_rtdash_node_gauges(ctx, node),
                sizeof(ngx_http_rtdash_gauge_t) * node->ngauges);

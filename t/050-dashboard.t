@@ -93,7 +93,7 @@ Accept-Encoding: gzip;q=0
 --- request
 GET /dash/config.json
 --- response_body
-{"stream":"/s","stats":"stats","transport":"auto","warn":20,"crit":40,"zone":"rt","title":"rtdash"}
+{"stream":"/s","stats":"stats","transport":"auto","warn":20,"crit":40,"zone":"rt","system":null,"title":"rtdash"}
 
 
 

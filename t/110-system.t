@@ -501,3 +501,21 @@ GET /dash/config.json
 ^\{"stream":"stream","stats":"/st","transport":"auto",
 --- no_error_log
 [error]
+
+
+
+=== TEST 21: config.json tells the page the sampler's tool names and interval, and null for a zone without one
+--- http_config
+    rtdash_zone rt:8m retention=1h;
+    rtdash_zone other:8m retention=1h;
+    rtdash_system rt interval=500ms host=box nginx=web;
+--- config
+    location /dash/ { rtdash_dashboard rt; }
+    location /other/ { rtdash_dashboard other; }
+--- request eval
+["GET /dash/config.json", "GET /other/config.json"]
+--- response_body_like eval
+['"zone":"rt","system":\{"host":"box","nginx":"web","interval":0\.5\},"title":"rtdash"\}$',
+ '"zone":"other","system":null,"title":"rtdash"\}$']
+--- no_error_log
+[error]
