@@ -48,6 +48,11 @@
         return s + ' ' + units[i] + (unit || '');
     }
 
+    /* an axis tick: a fraction of a byte stays a fraction */
+    function tickBytes(v, unit) {
+        return Math.abs(v) < 1000 ? String(Number(v.toPrecision(3))) + ' B' + (unit || '') : fmtBytes(v, unit);
+    }
+
     function fmtPct(v) { return v === null ? '–' : v.toFixed(1) + '%'; }
 
     function g(tools, tool, name) {
@@ -161,11 +166,11 @@
                                 ['iowait (max)', 'iowait', 'max'], ['steal (max)', 'steal', 'max']],
              { scales: scales('%') });
         draw('mem', tools.mem, [['used (last)', 'used', 'last'], ['available (last)', 'available', 'last']],
-             { scales: scales('bytes', 0, function (v) { return fmtBytes(v); }) });
+             { scales: scales('bytes', 0, function (v) { return tickBytes(v); }) });
         draw('net', tools.net, [['rx_bps (max)', 'rx_bps', 'max'], ['tx_bps (max)', 'tx_bps', 'max']],
-             { scales: scales('bytes/s', 0, function (v) { return fmtBytes(v, '/s'); }) });
+             { scales: scales('bytes/s', 0, function (v) { return tickBytes(v, '/s'); }) });
         draw('disk', tools.disk, [['read_bps (max)', 'read_bps', 'max'], ['write_bps (max)', 'write_bps', 'max']],
-             { scales: scales('bytes/s', 0, function (v) { return fmtBytes(v, '/s'); }) });
+             { scales: scales('bytes/s', 0, function (v) { return tickBytes(v, '/s'); }) });
         draw('conn', tools.nginx, [['active (max)', 'active', 'max'], ['reading (max)', 'reading', 'max'],
                                    ['writing (max)', 'writing', 'max'], ['waiting (max)', 'waiting', 'max']],
              { scales: scales('connections') });

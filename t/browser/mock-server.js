@@ -336,7 +336,7 @@ class Store {
         const counts = {}, sums = {};
         let from, seconds;
         if (window <= 300) {
-            from = now - window + 1;
+            from = mins[0].t;
             seconds = window;
             for (const s of t.seconds.values()) {
                 if (s.t < from || s.t > now) continue;
