@@ -253,6 +253,7 @@
                 document.createTextNode(' to the http block of nginx.conf (see README: rtdash_system).'));
         }
         empty.classList.toggle('hidden', !!sys);
+        $('system').classList.toggle('sys-off', !sys);
         $('system-body').classList.toggle('hidden', !sys);
         if (!sys) $('system-waiting').classList.add('hidden');
     }

@@ -311,6 +311,11 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
             await page.click('[data-testid="section-system"]');
             await page.waitForSelector('[data-testid="system-waiting"]:not(.hidden)', { timeout: 5000 });
             assert.equal(await page.isVisible('[data-testid="system-empty"]'), false);
+            const boxes = () => page.evaluate(() => ['sys-cards', 'chart-sys-cpu', 'sys-workers-body'].map((id) => {
+                const r = document.getElementById(id).closest('.cards, .chart-box, .table-wrap').getBoundingClientRect();
+                return [id, Math.round(r.top), Math.round(r.height)];
+            }));
+            const before = await boxes();
             await ingest(base + '/ingest', [
                 { tool: 'host.cpu', gauges: { user: 10, system: 5, iowait: 1, steal: 0 } },
                 { tool: 'host.load', gauges: { '1m': 0.52, '5m': 0.4, '15m': 0.3 } },
@@ -323,6 +328,7 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
                 { tool: 'nginx.worker.0', gauges: { pid: 1234, rss: 5e7, cpu: 1.5 } },
             ]);
             await page.waitForSelector('[data-testid="system-waiting"].hidden', { timeout: 8000, state: 'attached' });
+            assert.deepEqual(await boxes(), before, 'the samples arriving move nothing');
             const cards = await page.evaluate(() => Object.fromEntries(
                 Array.from(document.querySelectorAll('[data-testid="sys-cards"] .card'))
                     .map((c) => [c.getAttribute('data-testid'), c.querySelector('.card-value').textContent])));
