@@ -20,7 +20,8 @@
  * after the current minute and its 95 % band, fetched once a minute.
  *
  * The view, tool, window, transport and zoomed range live in the URL
- * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1): a
+ * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1; the
+ * Traffic view's key as #view=traffic&key=NAME): a
  * pasted link opens the same view, and back / forward move between
  * views (each user change of view, tool, window or transport is a
  * history entry; a zoom replaces the current one).

@@ -254,6 +254,9 @@
         }
         empty.classList.toggle('hidden', !!sys);
         $('system').classList.toggle('sys-off', !sys);
+        R.setText($('system-hint'), sys ? 'rtdash_system samples every ' + R.fmtNum(sys.interval) + ' s: the cards ' +
+                  'show the last sample, the charts each minute of the window' : '');
+        $('system-hint').classList.toggle('hidden', !sys);
         $('system-body').classList.toggle('hidden', !sys);
         if (!sys) $('system-waiting').classList.add('hidden');
     }

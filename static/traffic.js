@@ -124,8 +124,10 @@
         });
         var sp = el('td', 'spark');
         var cv = el('canvas');
-        cv.width = SPARK_W;
-        cv.height = SPARK_H;
+        /* sharp on a dense screen, one pixel per CSS pixel on a phone */
+        var ratio = R.narrow() ? 1 : Math.min(2, window.devicePixelRatio || 1);
+        cv.width = SPARK_W * ratio;
+        cv.height = SPARK_H * ratio;
         cv.setAttribute('role', 'img');
         sp.appendChild(cv);
         tr.appendChild(sp);
@@ -141,6 +143,7 @@
         var cv = row.canvas, g = cv.getContext('2d');
         var m = d.minutes, max = 0;
         m.forEach(function (x) { if (x > max) max = x; });
+        g.setTransform(cv.width / SPARK_W, 0, 0, cv.height / SPARK_H, 0, 0);
         g.clearRect(0, 0, SPARK_W, SPARK_H);
         g.strokeStyle = R.alpha(R.rgbToHex(c.muted), 0.5);
         g.lineWidth = 1;
@@ -165,9 +168,9 @@
 
     function updateRow(row, d) {
         COLS.forEach(function (c) {
-            var text = FORMAT[c](d[c]);
+            var text = FORMAT[c](d[c]), raw = d[c] === null ? '' : String(d[c]);
             if (row.cells[c].textContent !== text) row.cells[c].textContent = text;
-            row.cells[c].setAttribute('data-value', d[c] === null ? '' : String(d[c]));
+            if (row.cells[c].getAttribute('data-value') !== raw) row.cells[c].setAttribute('data-value', raw);
         });
         row.data = d;
         drawSpark(row, d);

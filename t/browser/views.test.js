@@ -338,6 +338,7 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
                 'sys-disk-write': '1.20 MB/s', 'sys-disk-free': '50.0 GB', 'sys-conn': '3', 'sys-rps': '12.5',
                 'sys-workers': '2' });
             assert.equal(await page.textContent('[data-testid="sys-mem"] .card-sub'), 'of 8.00 GB · available 6.00 GB');
+            assert.match(await page.textContent('[data-testid="system-hint"]'), /^rtdash_system samples every 1 s: /);
             const workers = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid="sys-workers"] tbody tr'))
                 .map((r) => Array.from(r.children).map((c) => c.textContent)));
             assert.deepEqual(workers, [['nginx.worker.0', '1234', '50.0 MB', '1.5%'],
