@@ -1622,8 +1622,11 @@
     /* back / forward, or a link edited by hand: go to what the hash says */
     function hashNavigated() {
         var o = parseHash();
+        /* the key first: the Traffic view shown reads it */
+        var keyChanged = o.key !== state.key;
+        state.key = o.key;
         if (o.view !== state.view) selectView(o.view, null);
-        if (o.key !== state.key) { state.key = o.key; emit('key', o.key); }
+        if (keyChanged) emit('key', o.key);
         var sel = o.tool !== state.tool || o.window !== state.window || o.transport !== state.explicitTransport;
         if (sel) {
             state.window = o.window;

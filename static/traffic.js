@@ -255,7 +255,11 @@
             st.pending = false;
             if (gen !== st.gen || !st.shown || R.key()) return;
             applyList(o);
-        }, function () { st.pending = false; });
+        }, function (e) {
+            st.pending = false;
+            /* a server that does not know the contract says why */
+            if (gen === st.gen && e && e.status) R.setText($('traffic-count'), 'stats answered ' + e.status + ': ' + e.message);
+        });
     }
 
     function schedule() {

@@ -487,7 +487,7 @@ function createServer(opts = {}) {
     const warn = opts.warn || 15, crit = opts.crit || 30;
     const cfgSystem = opts.system || null;
 
-    const TRAFFIC_TYPE = /^([0-5]xx|\d{3})$/;
+    const TRAFFIC_TYPE = /^([0-5]xx|[1-5]\d\d)$/;     /* a class, or a code 100..599 */
     const SORTS = {
         rate: (a, b) => sumRate(b) - sumRate(a),
         name: () => 0,
