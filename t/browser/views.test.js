@@ -11,7 +11,7 @@
  * 4xx %, 5xx %, bytes/s), the 100-key cap and "N of M keys", a key with
  * markup staying text, sorting, search, the drill-down (a click, the
  * browser's back, a pasted link, Back to all keys), that Pause stops the
- * polling and the window buttons apply, the empty states, the System cards and workers, no sideways
+ * polling, a hidden view asks for nothing, the window buttons apply, the empty states, the System cards and workers, no sideways
  * scrolling at 400 px in every section and view, and axe-core on both
  * sections in both themes.  Loopback only, every wait bounded.
  */
@@ -308,8 +308,15 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
         });
 
         await t.test('System: waiting for the first samples, then cards, charts and workers', async () => {
+            let traffic = 0;
+            const count = (r) => { if (new URL(r.url()).searchParams.get('traffic') === '1') traffic++; };
             await page.click('[data-testid="section-system"]');
+            page.on('request', count);
             await page.waitForSelector('[data-testid="system-waiting"]:not(.hidden)', { timeout: 5000 });
+            /* the Traffic view hidden asks for nothing */
+            await page.waitForTimeout(2500);
+            page.off('request', count);
+            assert.equal(traffic, 0, 'no traffic poll while the System view is shown');
             assert.equal(await page.isVisible('[data-testid="system-empty"]'), false);
             const boxes = () => page.evaluate(() => ['sys-cards', 'chart-sys-cpu', 'sys-workers-body'].map((id) => {
                 const r = document.getElementById(id).closest('.cards, .chart-box, .table-wrap').getBoundingClientRect();
