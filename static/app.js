@@ -20,10 +20,17 @@
  * after the current minute and its 95 % band, fetched once a minute.
  *
  * The view, tool, window, transport and zoomed range live in the URL
- * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1): a
+ * hash (#view=history&tool=X&window=1800&transport=ws&zoom=T0-T1; the
+ * Traffic view's key as #view=traffic&key=NAME): a
  * pasted link opens the same view, and back / forward move between
  * views (each user change of view, tool, window or transport is a
  * history entry; a zoom replaces the current one).
+ *
+ * Three sections: Events (the panels above), Traffic (traffic.js) and
+ * System (system.js).  Those two files use the small interface this one
+ * exposes as window.rtdash (see the end): helpers, the stats URL, the
+ * window, pause, the theme, and events for "view shown", "config loaded",
+ * "window changed", "paused", "theme" and "traffic key" (the hash's key=).
  *
  * Every string that comes from the server (tool names, users, ids, types,
  * notices) is rendered with textContent or as a Chart.js canvas label;
@@ -33,7 +40,9 @@
     'use strict';
 
     var WINDOWS = [60, 300, 600, 1800, 3600, 10800, 21600];
-    var VIEWS = ['overview', 'live', 'history', 'shares', 'utilization', 'percentiles', 'events'];
+    var VIEWS = ['overview', 'live', 'history', 'shares', 'utilization', 'percentiles', 'events', 'traffic', 'system'];
+    /* the views of the Events section; traffic and system are sections */
+    var EVENT_VIEWS = VIEWS.slice(0, 7);
     /*
      * Colour-blind safe: the first four (borrow / return / failure /
      * overage: blue, bluish green, brick red, amber) stay at least 27
@@ -78,7 +87,8 @@
     };
 
     var state = {
-        cfg: { stream: 'stream', stats: 'stats', warn: 15, crit: 30, title: 'rtdash', transport: 'auto' },
+        cfg: { stream: 'stream', stats: 'stats', warn: 15, crit: 30, title: 'rtdash', transport: 'auto',
+               zone: '', system: null },
         tool: '',
         window: 1800,
         gen: 0,
@@ -102,6 +112,8 @@
         itemTop: -1,            /* the highest of them */
         forecast: null,         /* { key, minute, data }: see refreshForecast */
         view: 'overview',
+        eventsView: 'overview', /* the Events section's last view */
+        key: '',                /* the Traffic view's drilled-down key */
         transport: 'auto',      /* the choice in force: explicit, else config's */
         explicitTransport: '',  /* the hash's / user's choice, '' for none */
         zoom: null,             /* { t0, t1 }: minutes shown when zoomed */
@@ -257,6 +269,7 @@
         /* annotations carry theme colours */
         renderLive();
         renderHistory();
+        emit('theme', theme);
     }
 
     function initTheme() {
@@ -1486,6 +1499,7 @@
         loadHistory();
         if (state.forecast && state.forecast.key !== forecastKey()) state.forecast = null;
         refreshForecast();
+        emit('window', state.window);
     }
 
     function selectTool(name, how) {
@@ -1524,24 +1538,43 @@
         else writeHash(how);
     }
 
+    function sectionOf(v) { return EVENT_VIEWS.indexOf(v) >= 0 ? 'events' : v; }
+
     function selectView(v, how) {
         if (VIEWS.indexOf(v) < 0) return;
         state.view = v;
+        var section = sectionOf(v);
+        if (section === 'events') state.eventsView = v;
         $('main').setAttribute('data-view', v);
+        document.body.setAttribute('data-section', section);
         document.querySelectorAll('.view').forEach(function (b) {
             var on = b.getAttribute('data-view') === v;
             b.classList.toggle('active', on);
             if (on) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
         });
+        document.querySelectorAll('.section').forEach(function (b) {
+            var on = b.getAttribute('data-section') === section;
+            b.classList.toggle('active', on);
+            if (on) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
+        });
+        /* the tool picker and the export are the Events section's */
+        var events = section === 'events';
+        ['tool-select', 'tool-find', 'export-csv'].forEach(function (id) { $(id).disabled = !events; });
         if (how) writeHash(how);
         /* panels that were hidden have no size: let the charts measure */
-        Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+        if (events) Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+        emit('view', v);
+    }
+
+    function selectSection(s) {
+        selectView(s === 'events' ? state.eventsView : s, 'push');
     }
 
     function parseHash() {
         var h = new URLSearchParams(location.hash.replace(/^#/, ''));
-        var o = { view: 'overview', tool: '', window: 1800, transport: '', zoom: null };
+        var o = { view: 'overview', tool: '', window: 1800, transport: '', zoom: null, key: '' };
         if (VIEWS.indexOf(h.get('view')) >= 0) o.view = h.get('view');
+        if (o.view === 'traffic' && h.get('key')) o.key = h.get('key');
         var w = parseInt(h.get('window'), 10);
         if (WINDOWS.indexOf(w) >= 0) o.window = w;
         if (h.get('tool')) o.tool = h.get('tool');
@@ -1554,6 +1587,7 @@
     function readHash() {
         var o = parseHash();
         state.view = o.view;
+        state.key = o.key;
         state.window = o.window;
         state.explicitTransport = o.transport;
         state.transport = effectiveTransport();
@@ -1564,6 +1598,7 @@
     function hashString() {
         var h = new URLSearchParams();
         h.set('view', state.view);
+        if (state.view === 'traffic' && state.key) h.set('key', state.key);
         if (state.tool) h.set('tool', state.tool);
         h.set('window', String(state.window));
         /* only a choice made (a link's or the user's): without one,
@@ -1587,7 +1622,11 @@
     /* back / forward, or a link edited by hand: go to what the hash says */
     function hashNavigated() {
         var o = parseHash();
+        /* the key first: the Traffic view shown reads it */
+        var keyChanged = o.key !== state.key;
+        state.key = o.key;
         if (o.view !== state.view) selectView(o.view, null);
+        if (keyChanged) emit('key', o.key);
         var sel = o.tool !== state.tool || o.window !== state.window || o.transport !== state.explicitTransport;
         if (sel) {
             state.window = o.window;
@@ -1634,6 +1673,7 @@
         }
         renderPause();
         renderFooter();
+        emit('pause', on);
     }
 
     function renderPause() {
@@ -2810,6 +2850,9 @@
         document.querySelectorAll('.view').forEach(function (b) {
             b.addEventListener('click', function () { selectView(b.getAttribute('data-view'), 'push'); });
         });
+        document.querySelectorAll('.section').forEach(function (b) {
+            b.addEventListener('click', function () { selectSection(b.getAttribute('data-section')); });
+        });
         $('transport').addEventListener('change', function (e) { selectTransport(e.target.value, 'push'); });
         $('pause').addEventListener('click', function () { setPaused(!pause.on); });
         $('notify').addEventListener('click', toggleNotify);
@@ -2862,9 +2905,14 @@
         renderPause();
         $('history-scope').textContent = state.tool ? '· ' + state.tool : '· all tools';
         fetchJSON(url('config.json')).catch(function () { return {}; }).then(function (cfg) {
-            ['stream', 'stats', 'title'].forEach(function (k) {
+            ['stream', 'stats', 'title', 'zone'].forEach(function (k) {
                 if (typeof cfg[k] === 'string' && cfg[k]) state.cfg[k] = cfg[k];
             });
+            /* rtdash_system's tools: {host, nginx, interval}, or null */
+            var sys = cfg.system;
+            state.cfg.system = sys && typeof sys === 'object' && typeof sys.host === 'string' &&
+                typeof sys.nginx === 'string' ? { host: sys.host, nginx: sys.nginx,
+                                                  interval: typeof sys.interval === 'number' ? sys.interval : 1 } : null;
             ['warn', 'crit'].forEach(function (k) {
                 if (typeof cfg[k] === 'number' && isFinite(cfg[k])) state.cfg[k] = cfg[k];
             });
@@ -2880,8 +2928,51 @@
             loadHistory();
             refreshForecast();
             renderAll();
+            emit('config', state.cfg);
         });
     }
+
+    /* ------------------------------------------------------------ shared */
+
+    /*
+     * For traffic.js and system.js.  on(name, fn): fn(value) for each
+     * emit(name, value), and at once with the last value if there was one
+     * (the views' scripts run after this one has started).
+     */
+    var hooks = {}, lastEmitted = {};
+
+    function emit(name, value) {
+        lastEmitted[name] = { v: value };
+        (hooks[name] || []).forEach(function (fn) { fn(value); });
+    }
+
+    function on(name, fn) {
+        (hooks[name] = hooks[name] || []).push(fn);
+        if (lastEmitted[name]) fn(lastEmitted[name].v);
+    }
+
+    window.rtdash = {
+        $: $, el: el, url: url, fetchJSON: fetchJSON, setText: setText, fmtNum: fmtNum, fmtClock: fmtClock,
+        alpha: alpha, rgbToHex: rgbToHex, colors: themeColors, baseOptions: baseOptions, styleChart: styleChart,
+        legendLabels: LEGEND_LABELS, narrow: narrowScreen, staleMs: CHART_STALE_MS,
+        chartsOn: function () { return chartsOn; },
+        stats: function (params) { return url(state.cfg.stats, params); },
+        cfg: function () { return state.cfg; },
+        win: function () { return state.window; },
+        view: function () { return state.view; },
+        paused: function () { return pause.on; },
+        key: function () { return state.key; },
+        /* the Traffic view's drill-down, a history entry (how: 'push') */
+        setKey: function (k, how) {
+            if (k === state.key) return;
+            /* a change of selection resumes, as in the Events section */
+            if (pause.on) setPaused(false, true);
+            state.key = k;
+            writeHash(how || 'push');
+            emit('key', k);
+        },
+        on: on
+    };
 
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
     else start();

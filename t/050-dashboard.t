@@ -38,13 +38,16 @@ Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'
 
 === TEST 2: scripts, styles and Chart.js have their types
 --- request eval
-["GET /dash/app.js", "GET /dash/style.css", "GET /dash/chart.umd.js"]
+["GET /dash/app.js", "GET /dash/style.css", "GET /dash/chart.umd.js",
+ "GET /dash/traffic.js", "GET /dash/system.js"]
 --- response_headers eval
 ["Content-Type: application/javascript; charset=utf-8",
  "Content-Type: text/css; charset=utf-8",
+ "Content-Type: application/javascript; charset=utf-8",
+ "Content-Type: application/javascript; charset=utf-8",
  "Content-Type: application/javascript; charset=utf-8"]
 --- error_code eval
-[200, 200, 200]
+[200, 200, 200, 200, 200]
 
 
 

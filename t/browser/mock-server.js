@@ -50,7 +50,22 @@
  * carry transport 'sse' or 'ws', and wsCommands lists the commands
  * received ({ at, cmd }).  GET config.json's "transport" is
  * opts.transport (default "auto"), or what POST /__mock/config
- * {"transport": …} set.
+ * {"transport": …} set.  config.json also says "zone": "rt" and
+ * "system": opts.system (null by default: no rtdash_system), e.g.
+ * createServer({ system: { host: 'host', nginx: 'nginx', interval: 1 } }).
+ *
+ * Sums: an event's "sums" {name: n} (finite, not negative) are added to
+ * the tool's totals ("sums" in the overview and the tool), its minute's
+ * and its second's, as the module does; so rtdash_traffic's events
+ * ({tool: KEY, type: "2xx", value: ms, gauges: {upstream_ms},
+ * sums: {bytes_in, bytes_out}}) and rtdash_system's (gauges only) can be
+ * posted to /ingest.
+ *
+ * Overview arguments, as the module's: q= (a part of the name, any
+ * case), traffic=1 (only tools with a count of a type 0xx..5xx or of
+ * three digits), sort= (rate, name, last, flagged), limit=, and window=S
+ * (each listed tool gets "window": {from, seconds, counts, sums, value,
+ * minutes}); "matched" is there whenever q=, traffic= or limit= is.
  */
 
 const http = require('http');
@@ -176,7 +191,7 @@ class Store {
         let t = this.tools.get(name);
         if (!t) {
             if (this.tools.size >= this.maxTools) return null;
-            t = { name, updated: 0, seq: 0, totals: {}, flagged: {}, gauges: {}, values: [],
+            t = { name, updated: 0, seq: 0, totals: {}, flagged: {}, gauges: {}, sums: {}, values: [],
                   events: [], seconds: new Map(), minutes: new Map() };
             this.tools.set(name, t);
         }
@@ -212,6 +227,12 @@ class Store {
                 if (!TYPE_RE.test(k) || typeof v !== 'number' || !isFinite(v)) err('invalid gauge');
             }
         }
+        if (ev.sums !== undefined) {
+            if (ev.sums === null || typeof ev.sums !== 'object' || Array.isArray(ev.sums)) err('invalid "sums"');
+            for (const [k, v] of Object.entries(ev.sums)) {
+                if (!TYPE_RE.test(k) || typeof v !== 'number' || !isFinite(v) || v < 0) err('invalid sum');
+            }
+        }
         const now = nowSec();
         if (ev.ts !== undefined) {
             if (typeof ev.ts !== 'number' || ev.ts < now - RETENTION || ev.ts > now + 60) err('"ts" out of range');
@@ -226,7 +247,7 @@ class Store {
         const sec = Math.floor(ts);
         const min = sec - sec % 60;
         let m = t.minutes.get(min);
-        if (!m) { m = { t: min, counts: {}, flagged: {}, users: new Set(), values: [], gauges: {} }; t.minutes.set(min, m); }
+        if (!m) { m = { t: min, counts: {}, flagged: {}, users: new Set(), values: [], gauges: {}, sums: {} }; t.minutes.set(min, m); }
         t.updated = Math.max(t.updated, Math.floor(nowSec()));
         this.seq++;
         t.seq = this.seq;
@@ -238,10 +259,18 @@ class Store {
                 else { g.min = Math.min(g.min, v); g.max = Math.max(g.max, v); g.last = v; }
             }
         }
+        let s = t.seconds.get(sec);
+        if (!s && (ev.type !== undefined || ev.sums)) { s = { t: sec, counts: {}, flagged: {} }; t.seconds.set(sec, s); }
+        if (ev.sums) {
+            s.sums = s.sums || {};
+            for (const [k, v] of Object.entries(ev.sums)) {
+                addCount(t.sums, k, v);
+                addCount(m.sums, k, v);
+                addCount(s.sums, k, v);
+            }
+        }
         if (ev.type === undefined) return true;
         if (!this.types.includes(ev.type)) this.types.push(ev.type);
-        let s = t.seconds.get(sec);
-        if (!s) { s = { t: sec, counts: {}, flagged: {} }; t.seconds.set(sec, s); }
         addCount(t.totals, ev.type, 1);
         addCount(s.counts, ev.type, 1);
         addCount(m.counts, ev.type, 1);
@@ -294,7 +323,40 @@ class Store {
             if (s.t > now - 60) for (const [k, v] of Object.entries(s.counts)) addCount(rate, k, v);
         }
         return { name: t.name, updated: t.updated, totals: { ...t.totals }, flagged: { ...t.flagged },
-                 rate_per_min: rate, gauges: { ...t.gauges }, value: valueStats(t.values) };
+                 rate_per_min: rate, gauges: { ...t.gauges }, sums: { ...t.sums }, value: valueStats(t.values) };
+    }
+
+    /* the overview's "window" of a tool: the last S seconds' counts and
+     * sums (from the seconds when S <= 300, else from the window's
+     * minutes, from the first one's start), its minutes' values merged,
+     * and each minute's total count */
+    toolWindow(t, window) {
+        const now = Math.floor(nowSec());
+        const mins = this.minutes([t], window);
+        const counts = {}, sums = {};
+        let from, seconds;
+        if (window <= 300) {
+            from = mins[0].t;
+            seconds = window;
+            for (const s of t.seconds.values()) {
+                if (s.t < from || s.t > now) continue;
+                for (const [k, v] of Object.entries(s.counts)) addCount(counts, k, v);
+                for (const [k, v] of Object.entries(s.sums || {})) addCount(sums, k, v);
+            }
+        } else {
+            from = mins[0].t;
+            seconds = now + 1 - from;
+            for (const b of mins) {
+                const m = t.minutes.get(b.t);
+                if (!m) continue;
+                for (const [k, v] of Object.entries(m.counts)) addCount(counts, k, v);
+                for (const [k, v] of Object.entries(m.sums)) addCount(sums, k, v);
+            }
+        }
+        const values = [];
+        for (const b of mins) { const m = t.minutes.get(b.t); if (m) values.push(...m.values); }
+        return { from, seconds, counts, sums, value: valueStats(values),
+                 minutes: mins.map((b) => Object.values(b.counts).reduce((a, n) => a + n, 0)) };
     }
 
     activeRecently(t, since) {
@@ -311,7 +373,7 @@ class Store {
         const out = [];
         for (let i = n - 1; i >= 0; i--) {
             const tm = cur - i * 60;
-            const b = { t: tm, counts: {}, flagged: {}, users: 0, value: null, gauges: {} };
+            const b = { t: tm, counts: {}, flagged: {}, users: 0, value: null, gauges: {}, sums: {} };
             const users = new Set();
             const values = [];
             for (const t of tools) {
@@ -321,6 +383,7 @@ class Store {
                 for (const [k, v] of Object.entries(m.flagged)) addCount(b.flagged, k, v);
                 for (const u of m.users) users.add(t.name + '\u0000' + u);
                 values.push(...m.values);
+                for (const [k, v] of Object.entries(m.sums || {})) addCount(b.sums, k, v);
                 for (const [k, g] of Object.entries(m.gauges)) {
                     const o = b.gauges[k];
                     if (!o) b.gauges[k] = { ...g };
@@ -362,6 +425,7 @@ class Store {
                 if (!s) continue;
                 for (const [k, v] of Object.entries(s.counts)) addCount(b.counts, k, v);
                 for (const [k, v] of Object.entries(s.flagged)) addCount(b.flagged, k, v);
+                if (s.sums) { b.sums = b.sums || {}; for (const [k, v] of Object.entries(s.sums)) addCount(b.sums, k, v); }
             }
             out.push(b);
         }
@@ -421,6 +485,64 @@ function createServer(opts = {}) {
     const { WebSocketServer } = loadWs();
     const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     const warn = opts.warn || 15, crit = opts.crit || 30;
+    const cfgSystem = opts.system || null;
+
+    const TRAFFIC_TYPE = /^([0-5]xx|[1-5]\d\d)$/;     /* a class, or a code 100..599 */
+    const SORTS = {
+        rate: (a, b) => sumRate(b) - sumRate(a),
+        name: () => 0,
+        last: (a, b) => b.updated - a.updated || b.seq - a.seq,
+        flagged: (a, b) => flaggedShare(b) - flaggedShare(a),
+    };
+    function sumRate(t) { return Object.values(store.toolObj(t).rate_per_min).reduce((x, n) => x + n, 0); }
+    function flaggedShare(t) {
+        const all = Object.values(t.totals).reduce((x, n) => x + n, 0);
+        return all ? Object.values(t.flagged).reduce((x, n) => x + n, 0) / all : 0;
+    }
+
+    /* the overview, with the module's q=, traffic=, sort=, limit= and
+     * window= */
+    function overview(res, q) {
+        const has = (k) => q.get(k) !== null;
+        let list = [...store.tools.values()];
+        if (has('traffic') && !/^[01]$/.test(q.get('traffic'))) return json(res, 400, { error: '"traffic" takes 0 or 1' });
+        if (has('sort') && !SORTS[q.get('sort')]) {
+            return json(res, 400, { error: '"sort" takes rate, name, last or flagged, "limit" a number' });
+        }
+        if (has('limit') && !/^\d+$/.test(q.get('limit'))) {
+            return json(res, 400, { error: '"sort" takes rate, name, last or flagged, "limit" a number' });
+        }
+        if (has('window') && !/^\d+$/.test(q.get('window'))) {
+            return json(res, 400, { error: '"window" takes a number of seconds' });
+        }
+        if (has('q')) {
+            const s = q.get('q').toLowerCase();
+            list = list.filter((t) => t.name.toLowerCase().includes(s));
+        }
+        if (q.get('traffic') === '1') list = list.filter((t) => Object.keys(t.totals).some((k) => TRAFFIC_TYPE.test(k)));
+        if (has('sort')) {
+            const f = SORTS[q.get('sort')];
+            list.sort((a, b) => f(a, b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        }
+        const matched = list.length;
+        if (has('limit')) list = list.slice(0, parseInt(q.get('limit'), 10));
+        let window = 0;
+        if (has('window')) {
+            window = parseInt(q.get('window'), 10) || 60;
+            window = Math.min(RETENTION, window);
+            if (list.length > 1000) {
+                return json(res, 400, { error: '"window" on the overview lists at most 1000 tools: give "limit"' });
+            }
+        }
+        const body = { zone: store.zone() };
+        if (has('q') || has('traffic') || has('limit')) body.matched = matched;
+        Object.assign(body, { now: nowSec(), types: store.types.slice(), tools: list.map((t) => {
+            const o = store.toolObj(t);
+            if (window) o.window = store.toolWindow(t, window);
+            return o;
+        }) });
+        return json(res, 200, body);
+    }
 
     function json(res, status, obj, extra = {}) {
         const body = JSON.stringify(obj);
@@ -642,12 +764,9 @@ function createServer(opts = {}) {
         if (p === '/rtdash/stats') {
             if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
             const name = q.get('tool');
-            if (name === null) {
-                return json(res, 200, { zone: store.zone(), now: nowSec(), types: store.types.slice(),
-                                        tools: [...store.tools.values()].map((t) => store.toolObj(t)) });
-            }
+            if (name === null) return overview(res, q);
             const t = store.tools.get(name);
-            if (!t) return json(res, 404, { error: 'unknown tool' });
+            if (!t) return json(res, 404, { error: `unknown tool "${name}"` });
             const window = Math.min(RETENTION, Math.max(60, parseInt(q.get('window') || '1800', 10) || 1800));
             const nev = Math.min(EVENTS_PER_TOOL, Math.max(0, parseInt(q.get('events') || '20', 10) || 0));
             const minutes = store.minutes([t], window);
@@ -687,7 +806,9 @@ function createServer(opts = {}) {
 
         if (p === '/rtdash' ) { res.writeHead(301, { Location: '/rtdash/' }); return res.end(); }
         if (p === '/rtdash/' || p === '/rtdash/index.html') return asset(res, path.join(STATIC, 'index.html'), 'text/html; charset=utf-8');
-        if (p === '/rtdash/app.js') return asset(res, path.join(STATIC, 'app.js'), 'application/javascript; charset=utf-8');
+        if (p === '/rtdash/app.js' || p === '/rtdash/traffic.js' || p === '/rtdash/system.js') {
+            return asset(res, path.join(STATIC, p.slice('/rtdash/'.length)), 'application/javascript; charset=utf-8');
+        }
         if (p === '/rtdash/style.css') return asset(res, path.join(STATIC, 'style.css'), 'text/css; charset=utf-8');
         if (p === '/rtdash/favicon.svg') return asset(res, path.join(STATIC, 'favicon.svg'), 'image/svg+xml');
         if (p === '/rtdash/chart.umd.js') return asset(res, CHARTJS, 'application/javascript; charset=utf-8', true);
@@ -695,7 +816,8 @@ function createServer(opts = {}) {
             return asset(res, VENDOR[p.slice('/rtdash/'.length)], 'application/javascript; charset=utf-8', true);
         }
         if (p === '/rtdash/config.json') {
-            return json(res, 200, { stream: 'stream', stats: 'stats', transport: cfgTransport, warn, crit, title: 'rtdash' });
+            return json(res, 200, { stream: 'stream', stats: 'stats', transport: cfgTransport, warn, crit, zone: 'rt',
+                                    title: 'rtdash', system: cfgSystem });
         }
         json(res, 404, { error: 'not found' });
     });
