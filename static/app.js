@@ -2193,6 +2193,15 @@
         return { counts: counts, flagged: flagged };
     }
 
+    /*
+     * A pool (licenses, seats) is a tool with an in_use gauge: its in_use,
+     * commit and total make the Utilization card and bars.  A total of a
+     * tool without in_use (rtdash_system's host.mem) is not added in.
+     */
+    var UTIL_GAUGES = ['in_use', 'commit', 'total'];
+
+    function isPoolTool(t) { return !!t.gauges && typeof t.gauges.in_use === 'number'; }
+
     function aggregateTools() {
         var a = { rate: {}, totals: {}, flagged: {}, gauges: {}, gaugeTools: {} };
         state.tools.forEach(function (t) {
@@ -2200,8 +2209,11 @@
                 var dst = f === 'rate_per_min' ? a.rate : a[f];
                 Object.keys(t[f] || {}).forEach(function (k) { dst[k] = cnt(dst, k) + cnt(t[f], k); });
             });
+            var pool = isPoolTool(t);
             Object.keys(t.gauges || {}).forEach(function (k) {
                 if (typeof t.gauges[k] !== 'number') return;
+                /* another tool's "total" (host.mem's bytes) is no pool's */
+                if (UTIL_GAUGES.indexOf(k) >= 0 && !pool) return;
                 a.gauges[k] = cnt(a.gauges, k) + t.gauges[k];
                 a.gaugeTools[k] = cnt(a.gaugeTools, k) + 1;
             });
@@ -2692,7 +2704,7 @@
         var rows = [];
         state.tools.forEach(function (t) {
             var g = t.gauges || {};
-            if (typeof g.in_use !== 'number' && typeof g.total !== 'number') return;
+            if (!isPoolTool(t)) return;
             var inUse = Math.max(0, cnt(g, 'in_use'));
             var total = Math.max(0, cnt(g, 'total'));
             var commit = typeof g.commit === 'number' ? Math.max(0, g.commit) : total;

@@ -355,6 +355,23 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
             assert.deepEqual(cpu, [['user (max)', 10], ['system (max)', 5], ['iowait (max)', 1], ['steal (max)', 0]]);
         });
 
+        await t.test("Events' Utilization counts the pools (tools with in_use), not host.mem's total", async () => {
+            await ingest(base + '/ingest', [{ tool: 'pool-a', gauges: { in_use: 3, commit: 4, total: 10 } }]);
+            await page.click('[data-testid="section-events"]');
+            await page.click('[data-testid="view-overview"]');
+            await page.waitForFunction(() => {
+                const c = document.querySelector('[data-testid="card-gauges"]');
+                return c && c.getAttribute('data-in-use') === '3';
+            }, null, { timeout: 8000 });
+            const card = await page.evaluate(() => {
+                const c = document.querySelector('[data-testid="card-gauges"]');
+                return [c.getAttribute('data-in-use'), c.getAttribute('data-total'),
+                        c.querySelector('[data-field="hint"]').textContent];
+            });
+            /* host.mem's total (8e9 bytes) is no pool's total */
+            assert.deepEqual(card, ['3', '10', '1 tool']);
+        });
+
         await t.test('empty states: no traffic, no rtdash_system', async () => {
             const p = await context.newPage();
             watch(p);
