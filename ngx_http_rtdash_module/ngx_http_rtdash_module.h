@@ -286,6 +286,8 @@ typedef struct {
     ngx_http_rtdash_rule_t    **rules;        /* the zone's rtdash_alert */
     ngx_uint_t                  nrules;
     ngx_http_rtdash_anomaly_conf_t  *anomaly; /* its rtdash_anomaly */
+    time_t                      swept_at;     /* this worker's sweep: */
+    ngx_uint_t                  sweep_budget; /*   slots left that second */
 } ngx_http_rtdash_ctx_t;
 
 

@@ -13,8 +13,14 @@
 #include "ngx_http_rtdash_module.h"
 
 
-/* slots of one tool looked at by each write step, to reclaim */
+/*
+ * Slots looked at by each write step, to reclaim: at most 64, and in a
+ * second no more than a worker needs to look at every slot of the zone
+ * once a minute (at least 64): a few tools written thousands of times a
+ * second are not swept over and over, many tools as fast as before.
+ */
 #define NGX_HTTP_RTDASH_SWEEP       64
+#define NGX_HTTP_RTDASH_SWEEP_TIME  60
 
 /* the most pages a pool carves at once */
 #define NGX_HTTP_RTDASH_POOL_PAGES  32
@@ -279,7 +285,7 @@ void
 ngx_http_rtdash_pool_sweep_locked(ngx_http_rtdash_ctx_t *ctx, time_t now)
 {
     uint32_t                 *sec, oldest;
-    ngx_uint_t                n, slot;
+    ngx_uint_t                n, slot, steps;
     ngx_queue_t              *q;
     ngx_http_rtdash_ref_t    *refs;
     ngx_http_rtdash_mrec_t   *m;
@@ -298,11 +304,28 @@ ngx_http_rtdash_pool_sweep_locked(ngx_http_rtdash_ctx_t *ctx, time_t now)
         sh->sweep_slot = 0;
     }
 
+    /* this worker's budget for this second */
+
+    if (now != ctx->swept_at) {
+        ctx->swept_at = now;
+        ctx->sweep_budget = sh->ntools
+                            * (NGX_HTTP_RTDASH_SECONDS + ctx->nminutes + 1)
+                            / NGX_HTTP_RTDASH_SWEEP_TIME;
+        ctx->sweep_budget = ngx_max(ctx->sweep_budget, NGX_HTTP_RTDASH_SWEEP);
+    }
+
+    if (ctx->sweep_budget == 0) {
+        return;
+    }
+
+    steps = ngx_min(ctx->sweep_budget, NGX_HTTP_RTDASH_SWEEP);
+    ctx->sweep_budget -= steps;
+
     node = sh->sweep;
     slot = sh->sweep_slot;
     oldest = (uint32_t) (now - now % 60 - (time_t) (ctx->nminutes - 1) * 60);
 
-    for (n = 0; n < NGX_HTTP_RTDASH_SWEEP; n++, slot++) {
+    for (n = 0; n < steps; n++, slot++) {
 
         if (slot < NGX_HTTP_RTDASH_SECONDS) {
             refs = ngx_http_rtdash_node_seconds(ctx, node);

@@ -270,7 +270,8 @@ ngx_http_rtdash_prepare(ngx_http_rtdash_batch_t *b)
             pr->hash = pr[-1].hash;
 
         } else {
-            pr->hash = ngx_crc32_short((u_char *) ev->tool, ev->tool_len);
+            /* the same CRC-32 as ngx_crc32_short(), a byte a step */
+            pr->hash = ngx_crc32_long((u_char *) ev->tool, ev->tool_len);
         }
 
         if (ev->has_value) {

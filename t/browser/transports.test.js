@@ -91,6 +91,10 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
 
     /* a page, with what it opened: WebSockets (and the commands sent on
      * them), SSE / stats requests */
+    /* the mock's stream requests but the page's once-a-minute span fetch
+     * (stream?frames=1): one landing in a subtest is no new transport */
+    const streams = () => mock.streamRequests.filter((r) => !/[?&]frames=1(&|$)/.test(r.url));
+
     async function open(hash) {
         const page = await context.newPage();
         const seen = { ws: [], sent: [], sse: [], stats: 0 };
@@ -106,7 +110,8 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
         });
         page.on('request', (r) => {
             const u = new URL(r.url());
-            if (u.pathname.endsWith('/stream')) seen.sse.push(r.url());
+            /* the once-a-minute span fetch (frames=1) is no transport */
+            if (u.pathname.endsWith('/stream') && u.searchParams.get('frames') !== '1') seen.sse.push(r.url());
             if (u.pathname.endsWith('/stats')) seen.stats++;
         });
         await page.goto(dash + (hash || ''), { waitUntil: 'load' });
@@ -174,10 +179,10 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
             refusedOk = true;
             await mockCtl('/__mock/stream', { ws: false });
             try {
-                const n0 = mock.streamRequests.length;
+                const n0 = streams().length;
                 const { page, seen } = await open('');
                 await waitBadge(page, 'sse');
-                const reqs = mock.streamRequests.slice(n0);
+                const reqs = streams().slice(n0);
                 assert.deepEqual(reqs.map((r) => [r.transport, !!r.refused]), [['ws', true], ['sse', false]],
                                  'one refused WebSocket, then SSE');
                 assert.equal(seen.ws.length, 1);
@@ -217,7 +222,7 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
         await t.test('a tool change over WebSocket is a subscribe command, not a new connection', async () => {
             const { page, seen } = await open('#transport=ws');
             await waitBadge(page, 'ws');
-            const streamsBefore = mock ? mock.streamRequests.length : 0;
+            const streamsBefore = mock ? streams().length : 0;
             const cmdsBefore = mock ? mock.wsCommands.length : 0;
             await page.waitForFunction((name) =>
                 Array.from(document.querySelectorAll('[data-testid="tool-select"] option')).some((o) => o.value === name),
@@ -253,7 +258,7 @@ test('the dashboard on each transport', { timeout: 180000 }, async (t) => {
             assert.equal(seen.ws.length, 1, 'one WebSocket for all the changes');
             assert.deepEqual(seen.sse, []);
             if (mock) {
-                assert.equal(mock.streamRequests.length, streamsBefore, 'no new stream request at the mock');
+                assert.equal(streams().length, streamsBefore, 'no new stream request at the mock');
                 assert.equal(mock.openStreams().live, 1);
             }
             assert.equal((await badge(page)).text, BADGE.ws);
