@@ -15,7 +15,8 @@
 static void ngx_http_rtdash_json_recent(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_http_rtdash_summary_t *s);
 static void ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind);
+    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind,
+    double *values);
 static ngx_uint_t ngx_http_rtdash_json_type_open(ngx_http_rtdash_out_t *o,
     ngx_http_rtdash_zinfo_t *zi, ngx_uint_t k, ngx_uint_t first);
 
@@ -504,10 +505,10 @@ ngx_http_rtdash_json_tool(ngx_http_rtdash_out_t *o,
 
     ngx_http_rtdash_out_lit(o, "},\"gauges\":{");
     ngx_http_rtdash_json_slots(o, s->gauges, s->ngauges,
-                               NGX_HTTP_RTDASH_GAUGE);
+                               NGX_HTTP_RTDASH_GAUGE, NULL);
     ngx_http_rtdash_out_lit(o, "},\"sums\":{");
     ngx_http_rtdash_json_slots(o, s->gauges, s->ngauges,
-                               NGX_HTTP_RTDASH_SUM);
+                               NGX_HTTP_RTDASH_SUM, NULL);
     ngx_http_rtdash_out_lit(o, "},\"value\":");
     ngx_http_rtdash_json_vstat(o, &s->value);
 
@@ -544,23 +545,8 @@ ngx_http_rtdash_json_recent(ngx_http_rtdash_out_t *o,
     }
 
     ngx_http_rtdash_out_lit(o, "},\"sums\":{");
-
-    for (k = 0, first = 1; k < s->ngauges; k++) {
-        if (s->gauges[k].kind != NGX_HTTP_RTDASH_SUM) {
-            continue;
-        }
-
-        if (!first) {
-            ngx_http_rtdash_out_lit(o, ",");
-        }
-
-        first = 0;
-
-        ngx_http_rtdash_out_str(o, s->gauges[k].name, s->gauges[k].len);
-        ngx_http_rtdash_out_lit(o, ":");
-        ngx_http_rtdash_out_num(o, w->sums[k]);
-    }
-
+    ngx_http_rtdash_json_slots(o, s->gauges, s->ngauges,
+                               NGX_HTTP_RTDASH_SUM, w->sums);
     ngx_http_rtdash_out_lit(o, "},\"value\":");
     ngx_http_rtdash_json_values(o, w->vcount, w->vmin, w->vmax, w->vsum,
                                 w->p);
@@ -578,11 +564,15 @@ ngx_http_rtdash_json_recent(ngx_http_rtdash_out_t *o,
 }
 
 
-/* a tool's gauges or sums, by their kind: "name":value,... */
+/*
+ * A tool's gauges or sums, by their kind: "name":value,... with the
+ * slots' own values, or those of values[] (by slot) when given.
+ */
 
 static void
 ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
-    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind)
+    ngx_http_rtdash_gauge_t *gs, ngx_uint_t n, ngx_uint_t kind,
+    double *values)
 {
     ngx_uint_t  k, first;
 
@@ -599,7 +589,7 @@ ngx_http_rtdash_json_slots(ngx_http_rtdash_out_t *o,
 
         ngx_http_rtdash_out_str(o, gs[k].name, gs[k].len);
         ngx_http_rtdash_out_lit(o, ":");
-        ngx_http_rtdash_out_num(o, gs[k].value);
+        ngx_http_rtdash_out_num(o, values ? values[k] : gs[k].value);
     }
 }
 
