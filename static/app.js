@@ -240,8 +240,20 @@
         return u.toString();
     }
 
+    /*
+     * A JSON GET that gives up after FETCH_TIMEOUT_MS: a poll still
+     * waiting on a stalled server would otherwise hold its view's next
+     * polls back for good (each waits for the one before).
+     */
+    var FETCH_TIMEOUT_MS = 10000;
+
     function fetchJSON(u) {
-        return fetch(u, { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (r) {
+        var ctl = typeof AbortController === 'function' ? new AbortController() : null;
+        var timer = ctl ? setTimeout(function () { ctl.abort(); }, FETCH_TIMEOUT_MS) : null;
+        var opts = { cache: 'no-store', headers: { Accept: 'application/json' } };
+        if (ctl) opts.signal = ctl.signal;
+        var done = function () { if (timer) clearTimeout(timer); };
+        return fetch(u, opts).then(function (r) {
             return r.json().catch(function () { return {}; }).then(function (body) {
                 if (!r.ok) {
                     var e = new Error((body && body.error) || ('HTTP ' + r.status));
@@ -250,7 +262,7 @@
                 }
                 return body;
             });
-        });
+        }).then(function (body) { done(); return body; }, function (e) { done(); throw e; });
     }
 
     /* ------------------------------------------------------------ theme */

@@ -50,7 +50,9 @@
  * carry transport 'sse' or 'ws', and wsCommands lists the commands
  * received ({ at, cmd }).  GET config.json's "transport" is
  * opts.transport (default "auto"), or what POST /__mock/config
- * {"transport": …} set.  config.json also says "zone": "rt" and
+ * {"transport": …} set.  POST /__mock/stats {"stall": true} holds every
+ * stats request from then on unanswered for good (a response lost on the
+ * way), {"stall": false} answers the ones after it again.  config.json also says "zone": "rt" and
  * "system": opts.system (null by default: no rtdash_system), e.g.
  * createServer({ system: { host: 'host', nginx: 'nginx', interval: 1 } }).
  *
@@ -482,6 +484,8 @@ function createServer(opts = {}) {
     let streamDown = false;
     let wsAllowed = opts.websocket !== false;
     let cfgTransport = opts.transport || 'auto';
+    let statsStall = false;
+    const heldStats = new Set();
     const { WebSocketServer } = loadWs();
     const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
     const warn = opts.warn || 15, crit = opts.crit || 30;
@@ -727,6 +731,18 @@ function createServer(opts = {}) {
             return;
         }
 
+        if (p === '/__mock/stats' && req.method === 'POST') {
+            let b = '';
+            req.on('data', (c) => { b += c; });
+            req.on('end', () => {
+                let o = {};
+                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+                if (typeof o.stall === 'boolean') statsStall = o.stall;
+                json(res, 200, { stall: statsStall, held: heldStats.size });
+            });
+            return;
+        }
+
         if (p === '/__mock/config' && req.method === 'POST') {
             let b = '';
             req.on('data', (c) => { b += c; });
@@ -763,6 +779,13 @@ function createServer(opts = {}) {
 
         if (p === '/rtdash/stats') {
             if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method not allowed' });
+            if (statsStall) {
+                /* a response lost on the way: never answered, even once
+                 * the stall is over, until the client gives up */
+                heldStats.add(res);
+                res.on('close', () => heldStats.delete(res));
+                return;
+            }
             const name = q.get('tool');
             if (name === null) return overview(res, q);
             const t = store.tools.get(name);
@@ -859,6 +882,7 @@ function createServer(opts = {}) {
         },
         close() {
             clearInterval(ticker);
+            for (const r of heldStats) r.destroy();
             for (const s of subscribers) drop(s);
             for (const s of held) drop(s);
             wss.close();

@@ -443,6 +443,18 @@ test('the Traffic and System sections', { timeout: 120000 }, async (t) => {
             assert.deepEqual(found, []);
         });
 
+        await t.test('a stats reply that never comes: the Traffic view gives it up after 10 s and polls again', async () => {
+            await page.click('[data-testid="section-traffic"]');
+            await page.waitForFunction(() => document.querySelectorAll('#traffic-body tr').length > 0, null, { timeout: 5000 });
+            const ctl = (o) => fetch(base + '/__mock/stats', { method: 'POST', body: JSON.stringify(o) });
+            await ctl({ stall: true });
+            /* the next poll is held for good, however the mock is later */
+            await page.waitForRequest((r) => new URL(r.url()).searchParams.get('traffic') === '1', { timeout: 5000 });
+            await ctl({ stall: false });
+            await ingest(base + '/ingest', requests('stall.example', { '2xx': 60 }, 10, 10));
+            await page.waitForSelector('#traffic-body tr[data-key="stall.example"]', { timeout: 16000 });
+        });
+
         await t.test('no page errors, no CSP violations', async () => {
             assert.deepEqual(await page.evaluate(() => window.__csp), []);
             assert.deepEqual(errors, []);
