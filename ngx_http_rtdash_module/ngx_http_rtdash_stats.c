@@ -59,6 +59,8 @@ static double ngx_http_rtdash_rank_key(ngx_http_rtdash_zinfo_t *zi,
 static int ngx_cdecl ngx_http_rtdash_rank_cmp(const void *a, const void *b);
 static ngx_int_t ngx_http_rtdash_stats_tool(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t csv);
+static ngx_uint_t ngx_http_rtdash_window_minutes(time_t now,
+    ngx_uint_t window, time_t *first);
 static ngx_int_t ngx_http_rtdash_history(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_str_t *tool, ngx_uint_t window,
     ngx_uint_t nev, ngx_http_rtdash_history_t **hp);
@@ -155,57 +157,52 @@ static ngx_int_t
 ngx_http_rtdash_stats_overview(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_uint_t csv)
 {
+    ngx_int_t                    rc;
     ngx_uint_t                   i, n, k, shown, matched, traffic, window;
-    ngx_array_t                  a;
     ngx_http_rtdash_out_t        o, wo;
     ngx_http_rtdash_zinfo_t     *zi;
     ngx_http_rtdash_summary_t   *s, **order;
 
-    switch (ngx_http_rtdash_arg_uint(r, "traffic", 0, NGX_MAX_UINT32_VALUE,
-                                     &traffic))
-    {
-    case NGX_OK:
-        if (traffic <= 1) {
-            break;
-        }
+    /* traffic= past 1 is kept as 2: refused */
 
-        /* fall through */
+    rc = ngx_http_rtdash_arg_uint(r, "traffic", 0, 2, &traffic);
 
-    case NGX_DECLINED:
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED || traffic > 1) {
         return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
                                           "\"traffic\" takes 0 or 1",
                                           NULL, -1, -1);
+    }
 
-    default:
+    /* window= absent: NGX_CONF_UNSET_UINT, past the retention's cap */
+
+    rc = ngx_http_rtdash_arg_uint(r, "window", NGX_CONF_UNSET_UINT,
+                                  ctx->retention, &window);
+
+    if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_rtdash_arg(r, "window", &a) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (rc == NGX_DECLINED) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"window\" takes a number "
+                                          "of seconds", NULL, -1, -1);
     }
 
-    window = 0;
+    if (window == NGX_CONF_UNSET_UINT) {
+        window = 0;
 
-    if (a.nelts) {
-        if (csv) {
-            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "\"window\" on the overview "
-                                              "is for JSON, not CSV",
-                                              NULL, -1, -1);
-        }
+    } else if (csv) {
+        return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "\"window\" on the overview "
+                                          "is for JSON, not CSV",
+                                          NULL, -1, -1);
 
-        if (ngx_http_rtdash_arg_uint(r, "window", 60, ctx->retention,
-                                     &window)
-            != NGX_OK)
-        {
-            return ngx_http_rtdash_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                              "\"window\" takes a number "
-                                              "of seconds", NULL, -1, -1);
-        }
-
-        if (window == 0) {
-            window = 60;
-        }
+    } else if (window == 0) {
+        window = 60;
     }
 
     if (ngx_http_rtdash_summaries(r, ctx, &zi, &s, &n) != NGX_OK) {
@@ -357,7 +354,7 @@ ngx_http_rtdash_select(ngx_http_request_t *r, ngx_http_rtdash_zinfo_t *zi,
         ngx_strlow(v[0].data, v[0].data, v[0].len);
     }
 
-    for (k = 0; k < zi->ntypes; k++) {
+    for (k = 0; traffic && k < zi->ntypes; k++) {
         status[k] = (u_char) ngx_http_rtdash_is_status(&zi->types[k]);
     }
 
@@ -439,7 +436,6 @@ ngx_http_rtdash_overview_recent(ngx_http_request_t *r,
     ngx_http_rtdash_ctx_t *ctx, ngx_http_rtdash_zinfo_t *zi,
     ngx_http_rtdash_summary_t **order, ngx_uint_t n, ngx_uint_t window)
 {
-    time_t                      from;
     double                     *sums;
     uint32_t                    hash, *cnt, *sec;
     ngx_uint_t                  i, j, k, secs;
@@ -456,9 +452,7 @@ ngx_http_rtdash_overview_recent(ngx_http_request_t *r,
     secs = (window <= NGX_HTTP_RTDASH_SECONDS);
 
     h.now = ngx_time();
-    from = h.now - (time_t) window;
-    h.first = from - from % 60 + 60;
-    h.nminutes = (h.now - h.first) / 60 + 1;
+    h.nminutes = ngx_http_rtdash_window_minutes(h.now, window, &h.first);
     h.nseconds = secs ? window : 0;
     h.nevents = 0;
     h.events = NULL;
@@ -706,6 +700,24 @@ ngx_http_rtdash_stats_tool(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
 
 
 /*
+ * The minutes of a window of "window" seconds, as a tool's history lists
+ * them: from the first minute boundary after now - window (*first) to the
+ * current minute.  How many.
+ */
+
+static ngx_uint_t
+ngx_http_rtdash_window_minutes(time_t now, ngx_uint_t window, time_t *first)
+{
+    time_t  from;
+
+    from = now - (time_t) window;
+    *first = from - from % 60 + 60;
+
+    return (now - *first) / 60 + 1;
+}
+
+
+/*
  * Under the lock, a copy of what the history of a tool shows and no
  * more: its summary, the minutes and seconds of the window, the newest
  * events.  In the worker's arena.  NGX_DECLINED: no such tool.
@@ -716,31 +728,32 @@ ngx_http_rtdash_history(ngx_http_request_t *r, ngx_http_rtdash_ctx_t *ctx,
     ngx_str_t *tool, ngx_uint_t window, ngx_uint_t nev,
     ngx_http_rtdash_history_t **hp)
 {
-    time_t                      now, from;
+    time_t                      now, first;
     u_char                     *p;
     uint32_t                    hash;
+    ngx_uint_t                  nminutes, nseconds;
     ngx_http_rtdash_node_t     *node;
     ngx_http_rtdash_layout_t   *l;
     ngx_http_rtdash_history_t  *h;
 
     l = &ctx->layout;
     now = ngx_time();
-    from = now - (time_t) window;
-    from = from - from % 60 + 60;
+    nminutes = ngx_http_rtdash_window_minutes(now, window, &first);
+    nseconds = ngx_min(window, NGX_HTTP_RTDASH_SECONDS);
 
     p = ngx_http_rtdash_arena(r, sizeof(ngx_http_rtdash_history_t)
-                       + ((now - from) / 60 + 1) * l->min_size
-                       + ngx_min(window, NGX_HTTP_RTDASH_SECONDS) * l->sec_copy
-                       + nev * sizeof(ngx_http_rtdash_event_t));
+                                 + nminutes * l->min_size
+                                 + nseconds * l->sec_copy
+                                 + nev * sizeof(ngx_http_rtdash_event_t));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
     h = (ngx_http_rtdash_history_t *) p;
     h->now = now;
-    h->first = from;
-    h->nminutes = (now - from) / 60 + 1;
-    h->nseconds = ngx_min(window, NGX_HTTP_RTDASH_SECONDS);
+    h->first = first;
+    h->nminutes = nminutes;
+    h->nseconds = nseconds;
     h->minutes = (ngx_http_rtdash_minute_t *) (h + 1);
     h->seconds = ngx_http_rtdash_bucket(h->minutes, h->nminutes, l->min_size);
     h->events = ngx_http_rtdash_bucket(h->seconds, h->nseconds, l->sec_copy);

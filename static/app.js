@@ -183,6 +183,28 @@
         return n + ' B';
     }
 
+    /* a figure to three significant digits (two below 1); whole numbers
+     * below a million as they are (Traffic and System) */
+    function fmtFig(v) {
+        if (v === null || v === undefined || !isFinite(v)) return '–';
+        var a = Math.abs(v);
+        if (Number.isInteger(v) && a < 1e6) return String(v);
+        if (a > 0 && a < 1) return String(Number(v.toPrecision(2)));
+        return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+    }
+
+    /* bytes in decimal units (1 KB = 1000 B), three significant digits,
+     * unit after them ('/s' for a rate): Traffic and System */
+    function fmtBytesDec(v, unit) {
+        if (v === null || v === undefined || !isFinite(v)) return '–';
+        var units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'], i = 0;
+        while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+        var a = Math.abs(v);
+        var s = a === 0 ? '0' : a < 1 ? String(Number(v.toPrecision(2)))
+              : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+        return s + ' ' + units[i] + (unit || '');
+    }
+
     function cnt(obj, k) {
         var v = obj && obj[k];
         return typeof v === 'number' ? v : 0;
@@ -2977,6 +2999,7 @@
 
     window.rtdash = {
         $: $, el: el, url: url, fetchJSON: fetchJSON, setText: setText, fmtNum: fmtNum, fmtClock: fmtClock,
+        fmtFig: fmtFig, fmtBytesDec: fmtBytesDec,
         alpha: alpha, rgbToHex: rgbToHex, colors: themeColors, baseOptions: baseOptions, styleChart: styleChart,
         legendLabels: LEGEND_LABELS, narrow: narrowScreen, staleMs: CHART_STALE_MS,
         chartsOn: function () { return chartsOn; },

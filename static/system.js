@@ -29,24 +29,7 @@
 
     function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
 
-    function fmt3(v) {
-        if (v === null) return '–';
-        var a = Math.abs(v);
-        if (Number.isInteger(v) && a < 1e6) return String(v);
-        if (a > 0 && a < 1) return String(Number(v.toPrecision(2)));
-        return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-    }
-
-    /* bytes in decimal units (1 KB = 1000 B): three significant digits
-     * (whole bytes below 1 KB) */
-    function fmtBytes(v, unit) {
-        if (v === null) return '–';
-        var units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'], i = 0;
-        while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-        var a = Math.abs(v);
-        var s = i === 0 ? v.toFixed(0) : a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-        return s + ' ' + units[i] + (unit || '');
-    }
+    var fmt3 = R.fmtFig, fmtBytes = R.fmtBytesDec;
 
     /* an axis tick: a fraction of a byte stays a fraction */
     function tickBytes(v, unit) {

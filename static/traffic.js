@@ -37,29 +37,10 @@
 
     /* ------------------------------------------------------------ figures */
 
-    function fmt3(v) {
-        if (v === null || v === undefined || !isFinite(v)) return '–';
-        var a = Math.abs(v);
-        if (Number.isInteger(v) && a < 1e6) return String(v);
-        if (a > 0 && a < 1) return String(Number(v.toPrecision(2)));
-        return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-    }
-
-    /* three significant digits (two below 1) */
-    function sig3(v) {
-        var a = Math.abs(v);
-        if (a === 0) return '0';
-        if (a < 1) return String(Number(v.toPrecision(2)));
-        return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-    }
+    var fmt3 = R.fmtFig;
 
     /* bytes per second, decimal units (1 KB/s = 1000 B/s) */
-    function fmtBps(v) {
-        if (v === null || v === undefined || !isFinite(v)) return '–';
-        var units = ['B/s', 'KB/s', 'MB/s', 'GB/s', 'TB/s'], i = 0;
-        while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-        return sig3(v) + ' ' + units[i];
-    }
+    function fmtBps(v) { return R.fmtBytesDec(v, '/s'); }
 
     function fmtShare(x) {
         if (x === null || !isFinite(x)) return '–';
