@@ -18,8 +18,8 @@
  * than len bytes.
  *
  * null is accepted as "absent" for every optional field ("type", "user",
- * "id", "value", "flag", "ts", "gauges", "sums"); an empty "user" or "id" string
- * is absent too.
+ * "id", "value", "flag", "ts", "gauges", "sums"); an empty "user" or "id"
+ * string is absent too.
  *
  * Numbers follow the RFC 8259 grammar.  Short ones (at most 15 digits and
  * a decimal exponent within +-22) are converted exactly with one
@@ -50,6 +50,12 @@
 #include <string.h>
 
 #include "ngx_http_rtdash_parse.h"
+
+
+/* a gauge's or a sum's value that is not one (JSON and form bodies) */
+#define NGX_HTTP_RTDASH_BAD_GAUGE  "gauge value must be a finite number"
+#define NGX_HTTP_RTDASH_BAD_SUM                                              \
+    "sum value must be a finite number, not negative"
 
 
 #define NGX_HTTP_RTDASH_NUMBER_MAX     64
@@ -674,8 +680,8 @@ ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
 
         if (*c->pos != '-' && !ngx_http_rtdash_is_digit(*c->pos)) {
             return ngx_http_rtdash_error(c, c->pos, sum
-                                  ? "sum value must be a finite number, not negative"
-                                  : "gauge value must be a finite number");
+                                         ? NGX_HTTP_RTDASH_BAD_SUM
+                                         : NGX_HTTP_RTDASH_BAD_GAUGE);
         }
 
         rc = ngx_http_rtdash_json_number(c, &v);
@@ -684,8 +690,7 @@ ngx_http_rtdash_parse_gauges(ngx_http_rtdash_ctx_t *c,
         }
 
         if (sum && v < 0) {
-            return ngx_http_rtdash_error(c, at,
-                                    "sum value must be a finite number, not negative");
+            return ngx_http_rtdash_error(c, at, NGX_HTTP_RTDASH_BAD_SUM);
         }
 
         rc = ngx_http_rtdash_add_gauge(c, ev, name, nlen, v, sum, k);
@@ -1961,8 +1966,8 @@ ngx_http_rtdash_form_pair(ngx_http_rtdash_ctx_t *c,
             || (rc == NGX_HTTP_RTDASH_NUM_OK && sum && v < 0))
         {
             return ngx_http_rtdash_error(c, vs, sum
-                                  ? "sum value must be a finite number, not negative"
-                                  : "gauge value must be a finite number");
+                                         ? NGX_HTTP_RTDASH_BAD_SUM
+                                         : NGX_HTTP_RTDASH_BAD_GAUGE);
         }
 
         if (rc != NGX_HTTP_RTDASH_NUM_OK) {
