@@ -475,6 +475,17 @@ function loadWs() {
     }
 }
 
+/* a test hook's JSON body ({} when it is none or not JSON) */
+function hookBody(req, then) {
+    let b = '';
+    req.on('data', (c) => { b += c; });
+    req.on('end', () => {
+        let o = {};
+        try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+        then(o);
+    });
+}
+
 function createServer(opts = {}) {
     const store = new Store(opts.maxTools);
     const subscribers = new Set();
@@ -700,11 +711,7 @@ function createServer(opts = {}) {
         if (p === '/') { res.writeHead(302, { Location: '/rtdash/' }); return res.end(); }
 
         if (p === '/__mock/stream' && req.method === 'POST') {
-            let b = '';
-            req.on('data', (c) => { b += c; });
-            req.on('end', () => {
-                let o = {};
-                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+            hookBody(req, (o) => {
                 if (o.down !== undefined) streamDown = !!o.down;
                 if (o.ws !== undefined) wsAllowed = !!o.ws;
                 if (streamDown) for (const s of subscribers) { drop(s); subscribers.delete(s); }
@@ -732,11 +739,7 @@ function createServer(opts = {}) {
         }
 
         if (p === '/__mock/stats' && req.method === 'POST') {
-            let b = '';
-            req.on('data', (c) => { b += c; });
-            req.on('end', () => {
-                let o = {};
-                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+            hookBody(req, (o) => {
                 if (typeof o.stall === 'boolean') statsStall = o.stall;
                 json(res, 200, { stall: statsStall, held: heldStats.size });
             });
@@ -744,11 +747,7 @@ function createServer(opts = {}) {
         }
 
         if (p === '/__mock/config' && req.method === 'POST') {
-            let b = '';
-            req.on('data', (c) => { b += c; });
-            req.on('end', () => {
-                let o = {};
-                try { o = JSON.parse(b || '{}'); } catch (_) { /* ignore */ }
+            hookBody(req, (o) => {
                 if (typeof o.transport === 'string') cfgTransport = o.transport;
                 json(res, 200, { transport: cfgTransport });
             });
