@@ -105,12 +105,13 @@ $(BUILD)/parse_test: t/unit/parse_test.c ngx_http_rtdash_module/ngx_http_rtdash_
 	    -Ingx_http_rtdash_module -o $@ t/unit/parse_test.c \
 	    ngx_http_rtdash_module/ngx_http_rtdash_parse.c -lm
 
-$(BUILD)/sketch_test: t/unit/sketch_test.c ngx_http_rtdash_module/ngx_http_rtdash_sketch.c ngx_http_rtdash_module/ngx_http_rtdash_sketch.h
+$(BUILD)/sketch_test: t/unit/sketch_test.c ngx_http_rtdash_module/ngx_http_rtdash_sketch.c ngx_http_rtdash_module/ngx_http_rtdash_pack.c ngx_http_rtdash_module/ngx_http_rtdash_sketch.h
 	@mkdir -p $(BUILD)
 	$(CC) -std=gnu99 -Wall -Wextra -Werror -O1 -g \
 	    -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -Ingx_http_rtdash_module -o $@ t/unit/sketch_test.c \
-	    ngx_http_rtdash_module/ngx_http_rtdash_sketch.c -lm
+	    ngx_http_rtdash_module/ngx_http_rtdash_sketch.c \
+	    ngx_http_rtdash_module/ngx_http_rtdash_pack.c -lm
 
 unit: $(BUILD)/parse_test $(BUILD)/sketch_test
 	$(BUILD)/parse_test

@@ -222,13 +222,15 @@ ngx_http_rtdash_born_cmp(const void *one, const void *two)
 /*
  * The test build's crash points: while $RTDASH_CRASH_FILE exists, a
  * worker kills itself at one of them every so often (every 1 to 40
- * passes, at random), inside the lock.
+ * passes, at random), inside the lock.  With $RTDASH_CRASH_ONLY, only at
+ * the points whose name begins with it, every 1 to 4 passes: the rarer
+ * steps get their share of deaths.
  */
 
 void
 ngx_http_rtdash_crash_point(const char *where)
 {
-    static char       *file;
+    static char       *file, *only;
     static ngx_uint_t  n, every;
 
     if (ngx_process != NGX_PROCESS_WORKER) {
@@ -237,12 +239,21 @@ ngx_http_rtdash_crash_point(const char *where)
 
     if (file == NULL) {
         file = getenv("RTDASH_CRASH_FILE");
+        only = getenv("RTDASH_CRASH_ONLY");
 
         if (file == NULL) {
             file = "";
         }
 
-        every = 1 + ngx_random() % 40;
+        if (only && *only == '\0') {
+            only = NULL;
+        }
+
+        every = 1 + ngx_random() % (only ? 4 : 40);
+    }
+
+    if (only && ngx_strncmp(where, only, ngx_strlen(only)) != 0) {
+        return;
     }
 
     if (*file == '\0' || access(file, F_OK) != 0) {

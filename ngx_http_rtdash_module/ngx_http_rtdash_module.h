@@ -23,9 +23,10 @@ typedef struct ngx_http_rtdash_watch_s  ngx_http_rtdash_watch_t;
 
 /*
  * 3: the 512-byte value histogram and the HyperLogLog of users; 4: the
- * watch area (notices, alert states and transitions, anomalies)
+ * watch area (notices, alert states and transitions, anomalies); 7: a
+ * closed minute's histogram and users packed in one record
  */
-#define NGX_HTTP_RTDASH_LAYOUT_VERSION  6
+#define NGX_HTTP_RTDASH_LAYOUT_VERSION  7
 
 #define NGX_HTTP_RTDASH_SECONDS         300
 
@@ -134,11 +135,12 @@ typedef struct {
 #define NGX_HTTP_RTDASH_POOL_EVENTS     4       /* CHUNK ring events */
 #define NGX_HTTP_RTDASH_POOL_FEW        5       /* a minute's few values */
 #define NGX_HTTP_RTDASH_POOL_SUMS       6       /* a second's sums */
-#define NGX_HTTP_RTDASH_POOLS           7
+#define NGX_HTTP_RTDASH_POOL_PACKED     7       /* a closed minute's sketches */
+#define NGX_HTTP_RTDASH_POOLS           8
 
 #define NGX_HTTP_RTDASH_CHUNK           8       /* ring events a record */
 #define NGX_HTTP_RTDASH_SMALL_VALUES    6       /* a minute's own values */
-#define NGX_HTTP_RTDASH_SMALL_USERS     8       /* a minute's own users */
+#define NGX_HTTP_RTDASH_SMALL_USERS     7       /* a minute's own users */
 #define NGX_HTTP_RTDASH_FEW_SIZE        96      /* a FEW record */
 #define NGX_HTTP_RTDASH_FEW_VALUES      (NGX_HTTP_RTDASH_FEW_SIZE / 8)
 #define NGX_HTTP_RTDASH_FEW_USERS       (NGX_HTTP_RTDASH_FEW_SIZE / 4)
@@ -162,8 +164,13 @@ typedef struct {
  * of the VALUES and USERS pools).  Each of those is published by one
  * store of its ref after it is filled, and the larger one is read when
  * both are there.  nvalues (nusers) counts the values (users) held in
- * the minute or its FEW record.  count[types], flagged[types],
- * gstat[gauges] follow.  Readers get it as a ngx_http_rtdash_minute_t.
+ * the minute or its FEW record.  Once the minute is closed, its
+ * histogram and users sketch may be packed into one record of the PACKED
+ * pool (ngx_http_rtdash_pack.c): published first, the two records freed
+ * after; a write into the minute unpacks it first.  While a histogram
+ * (sketch) record is there too it holds the same and is read.
+ * count[types], flagged[types], gstat[gauges] follow.  Readers get it as
+ * a ngx_http_rtdash_minute_t.
  */
 typedef struct {
     uint32_t                    t;
@@ -175,6 +182,7 @@ typedef struct {
     ngx_http_rtdash_ref_t       users_ref;
     ngx_http_rtdash_ref_t       few_values_ref;   /* double [FEW_VALUES] */
     ngx_http_rtdash_ref_t       few_users_ref;    /* uint32_t [FEW_USERS] */
+    ngx_http_rtdash_ref_t       packed_ref;       /* pack_t and its data */
     uint32_t                    keys[NGX_HTTP_RTDASH_SMALL_USERS];
     double                      values[NGX_HTTP_RTDASH_SMALL_VALUES];
 } ngx_http_rtdash_mrec_t;
@@ -872,6 +880,8 @@ ngx_uint_t ngx_http_rtdash_minute_read_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_node_t *node, time_t t, ngx_http_rtdash_minute_t *dst);
 void ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_mrec_t *m, ngx_http_rtdash_minute_t *dst);
+ngx_int_t ngx_http_rtdash_minute_unpack_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m);
 ngx_int_t ngx_http_rtdash_minute_store_locked(ngx_http_rtdash_ctx_t *ctx,
     ngx_http_rtdash_minute_t *src, ngx_http_rtdash_ref_t *ref);
 void ngx_http_rtdash_pool_free_second_locked(ngx_http_rtdash_ctx_t *ctx,

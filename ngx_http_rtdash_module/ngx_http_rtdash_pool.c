@@ -22,11 +22,16 @@
 #define NGX_HTTP_RTDASH_SWEEP       64
 #define NGX_HTTP_RTDASH_SWEEP_TIME  60
 
+/* a minute is packed once it has been closed this long (seconds) */
+#define NGX_HTTP_RTDASH_PACK_AFTER  60
+
 /* the most pages a pool carves at once */
 #define NGX_HTTP_RTDASH_POOL_PAGES  32
 
 
 static ngx_uint_t ngx_http_rtdash_pool_block(size_t size);
+static void ngx_http_rtdash_minute_pack_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m);
 
 
 void
@@ -47,6 +52,7 @@ ngx_http_rtdash_pool_init_locked(ngx_http_rtdash_ctx_t *ctx)
                                           * NGX_HTTP_RTDASH_CHUNK;
     p[NGX_HTTP_RTDASH_POOL_FEW].size = NGX_HTTP_RTDASH_FEW_SIZE;
     p[NGX_HTTP_RTDASH_POOL_SUMS].size = sizeof(double) * ctx->ngauges;
+    p[NGX_HTTP_RTDASH_POOL_PACKED].size = NGX_HTTP_RTDASH_PACK_SIZE;
 
     for (k = 0; k < NGX_HTTP_RTDASH_POOLS; k++) {
         p[k].pages = ngx_http_rtdash_pool_block(p[k].size);
@@ -187,6 +193,8 @@ ngx_http_rtdash_pool_free_sketches_locked(ngx_http_rtdash_ctx_t *ctx,
                                      &m->few_values_ref);
     ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_FEW,
                                      &m->few_users_ref);
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_PACKED,
+                                     &m->packed_ref);
 }
 
 
@@ -343,9 +351,18 @@ ngx_http_rtdash_pool_sweep_locked(ngx_http_rtdash_ctx_t *ctx, time_t now)
             m = ngx_http_rtdash_ref_ptr(ctx,
                                         refs[slot - NGX_HTTP_RTDASH_SECONDS]);
 
-            if (m && m->t < oldest) {
+            if (m == NULL) {
+                continue;
+            }
+
+            if (m->t < oldest) {
                 ngx_http_rtdash_pool_free_minute_locked(ctx,
                                         &refs[slot - NGX_HTTP_RTDASH_SECONDS]);
+
+            } else if ((time_t) m->t + 60 + NGX_HTTP_RTDASH_PACK_AFTER <= now
+                       && (m->values_ref || m->users_ref))
+            {
+                ngx_http_rtdash_minute_pack_locked(ctx, m);
             }
 
             continue;
@@ -491,15 +508,20 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     double                   *values;
     uint32_t                 *keys;
     ngx_uint_t                i, n;
+    ngx_http_rtdash_pack_t   *pk;
     ngx_http_rtdash_vstat_t  *vs;
 
     ngx_memzero(dst, sizeof(ngx_http_rtdash_minute_t));
     dst->t = m->t;
 
     vs = ngx_http_rtdash_ref_ptr(ctx, m->values_ref);
+    pk = ngx_http_rtdash_ref_ptr(ctx, m->packed_ref);
 
     if (vs) {
         dst->value = *vs;
+
+    } else if (pk && pk->bits) {
+        ngx_http_rtdash_unpack_values(pk, &dst->value);
 
     } else {
         values = ngx_http_rtdash_mrec_values(ctx, m, &n);
@@ -515,6 +537,9 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     if (src) {
         ngx_memcpy(&dst->users, src, sizeof(ngx_http_rtdash_hll_t));
 
+    } else if (pk && pk->nkeys) {
+        ngx_http_rtdash_unpack_users(pk, &dst->users);
+
     } else {
         keys = ngx_http_rtdash_mrec_keys(ctx, m, &n);
 
@@ -526,6 +551,144 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     ngx_memcpy(ngx_http_rtdash_minute_counts(dst),
                ngx_http_rtdash_mrec_counts(m),
                ctx->layout.rec_size - sizeof(ngx_http_rtdash_mrec_t));
+}
+
+
+/*
+ * A closed minute's histogram and users sketch into one PACKED record,
+ * when what they hold fits (ngx_http_rtdash_pack.c): both, else the
+ * histogram alone, else the users alone (a sketch that holds registers
+ * rather than keys is never packed).  The record is filled, published by
+ * one store of its ref, and only then are the records it holds freed: a
+ * worker killed in between leaves both, holding the same, and the next
+ * pass frees what the packed record holds.
+ */
+
+static void
+ngx_http_rtdash_minute_pack_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    size_t                    n;
+    u_char                    buf[NGX_HTTP_RTDASH_PACK_SIZE];
+    ngx_http_rtdash_ref_t     ref;
+    ngx_http_rtdash_hll_t    *h;
+    ngx_http_rtdash_pack_t   *pk;
+    ngx_http_rtdash_vstat_t  *vs;
+
+    pk = ngx_http_rtdash_ref_ptr(ctx, m->packed_ref);
+
+    if (pk) {
+        vs = pk->bits ? ngx_http_rtdash_ref_ptr(ctx, m->values_ref) : NULL;
+        h = pk->nkeys ? ngx_http_rtdash_ref_ptr(ctx, m->users_ref) : NULL;
+        goto packed;
+    }
+
+    vs = ngx_http_rtdash_ref_ptr(ctx, m->values_ref);
+    h = ngx_http_rtdash_ref_ptr(ctx, m->users_ref);
+
+    if (h && (h->dense || h->n == 0)) {
+        h = NULL;
+    }
+
+    if (vs == NULL && h == NULL) {
+        return;
+    }
+
+    n = ngx_http_rtdash_pack(buf, sizeof(buf), vs, h);
+
+    if (n == 0 && vs && h) {
+        n = ngx_http_rtdash_pack(buf, sizeof(buf), vs, NULL);
+
+        if (n) {
+            h = NULL;
+
+        } else {
+            vs = NULL;
+            n = ngx_http_rtdash_pack(buf, sizeof(buf), NULL, h);
+        }
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    pk = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_PACKED,
+                                           &ref);
+    if (pk == NULL) {
+        /* no room: the minute stays as it is */
+        return;
+    }
+
+    ngx_memcpy(pk, buf, n);
+    m->packed_ref = ref;
+
+    ngx_http_rtdash_crash("minute pack: published");
+
+packed:
+
+    if (vs) {
+        ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_VALUES,
+                                         &m->values_ref);
+    }
+
+    if (h) {
+        ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
+                                         &m->users_ref);
+    }
+}
+
+
+/*
+ * A packed minute about to be written: its histogram and users back into
+ * records of their own, each filled and then published, and only then the
+ * packed record freed.  NGX_DECLINED: no room (what is done stays done:
+ * the minute reads as it did).
+ */
+
+ngx_int_t
+ngx_http_rtdash_minute_unpack_locked(ngx_http_rtdash_ctx_t *ctx,
+    ngx_http_rtdash_mrec_t *m)
+{
+    ngx_http_rtdash_ref_t     ref;
+    ngx_http_rtdash_hll_t    *h;
+    ngx_http_rtdash_pack_t   *pk;
+    ngx_http_rtdash_vstat_t  *vs;
+
+    pk = ngx_http_rtdash_ref_ptr(ctx, m->packed_ref);
+
+    if (pk == NULL) {
+        return NGX_OK;
+    }
+
+    if (pk->bits && m->values_ref == 0) {
+        vs = ngx_http_rtdash_pool_alloc_locked(ctx,
+                                               NGX_HTTP_RTDASH_POOL_VALUES,
+                                               &ref);
+        if (vs == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_rtdash_unpack_values(pk, vs);
+        m->values_ref = ref;
+
+        ngx_http_rtdash_crash("minute unpack: values back");
+    }
+
+    if (pk->nkeys && m->users_ref == 0) {
+        h = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
+                                              &ref);
+        if (h == NULL) {
+            return NGX_DECLINED;
+        }
+
+        ngx_http_rtdash_unpack_users(pk, h);
+        m->users_ref = ref;
+    }
+
+    ngx_http_rtdash_pool_free_locked(ctx, NGX_HTTP_RTDASH_POOL_PACKED,
+                                     &m->packed_ref);
+
+    return NGX_OK;
 }
 
 

@@ -477,6 +477,12 @@ ngx_http_rtdash_reserve_locked(ngx_http_rtdash_batch_t *b,
     }
 
     if (m && pr->type != NGX_HTTP_RTDASH_NO_TYPE) {
+        if (m->packed_ref && (ev->has_value || pr->has_user)
+            && ngx_http_rtdash_minute_unpack_locked(ctx, m) != NGX_OK)
+        {
+            goto full;
+        }
+
         if (ev->has_value && m->values_ref == 0) {
             room = ngx_http_rtdash_mrec_values_room(m);
 

@@ -99,6 +99,33 @@ typedef struct {
 } ngx_http_rtdash_hwide_t;
 
 
+/*
+ * A closed minute's histogram and exact users, packed into one record of
+ * at most NGX_HTTP_RTDASH_PACK_SIZE bytes: this header, the histogram's
+ * bins kept apart (vout_t [nout]), the users' keys (uint32_t [nkeys]),
+ * then the histogram's bins from the first counted to the last, 4, 8 or
+ * 16 bits each, as few as its largest count needs.  What is packed
+ * unpacks to the same histogram (users), field for field.
+ */
+
+#define NGX_HTTP_RTDASH_PACK_SIZE   208
+
+typedef struct {
+    uint32_t                    count;
+    uint32_t                    low;
+    double                      min;
+    double                      max;
+    double                      sum;
+    int16_t                     base;
+    uint8_t                     shift;
+    uint8_t                     nout;
+    uint8_t                     first;        /* of bins[] */
+    uint8_t                     nbins;
+    uint8_t                     bits;         /* 0: no histogram */
+    uint8_t                     nkeys;        /* 0: no users */
+} ngx_http_rtdash_pack_t;
+
+
 int ngx_http_rtdash_value_index(double v);
 double ngx_http_rtdash_index_value(int idx);
 
@@ -121,6 +148,12 @@ void ngx_http_rtdash_vwide_add(ngx_http_rtdash_vwide_t *w,
     const ngx_http_rtdash_vstat_t *vs);
 void ngx_http_rtdash_vwide_quantiles(const ngx_http_rtdash_vwide_t *w,
     const double *q, double *v, size_t n);
+
+size_t ngx_http_rtdash_pack(void *dst, size_t size,
+    const ngx_http_rtdash_vstat_t *vs, const ngx_http_rtdash_hll_t *h);
+void ngx_http_rtdash_unpack_values(const void *src,
+    ngx_http_rtdash_vstat_t *vs);
+void ngx_http_rtdash_unpack_users(const void *src, ngx_http_rtdash_hll_t *h);
 
 uint32_t ngx_http_rtdash_user_key(const unsigned char *p, size_t len);
 void ngx_http_rtdash_hll_add(ngx_http_rtdash_hll_t *h, uint32_t key);

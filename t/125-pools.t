@@ -2,9 +2,12 @@
 # and users sketch) and ring chunks come from the zone's pools as they are
 # first written.  A sparse tool stays small, a busy one within what the
 # zone says a busy tool takes, and a zone whose pools run dry refuses the
-# whole request with 507.
+# whole request with 507.  A closed minute's histogram and users sketch
+# are packed into one small record, and unpacked by a late write.
 use Test::Nginx::Socket 'no_plan';
+use IO::Socket::INET ();
 use JSON::PP ();
+use Time::HiRes ();
 
 no_long_string();
 no_shuffle();
@@ -54,6 +57,41 @@ sub day {
            map { ev($tool, $Minute - 60 * $_ + 1) } 0 .. 1438;
 }
 
+# a heavy minute (33 values, 33 users) for each of the minutes 2 to 40
+# back: closed for a minute at least, so packed once the sweep gets there
+sub heavy {
+    my @l;
+    for my $m (2 .. 40) {
+        push @l, ev("H", $Minute - 60 * $m + 1, value => ($_ % 11) * 3 + $m % 5
+                                                          + 1,
+                    user => qq("h$m-$_")) for 0 .. 32;
+    }
+    return CORE::join "\n", @l;
+}
+
+sub http {
+    my ($method, $path, $body) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => server_port(),
+                                  Timeout => 5) or return (0, '');
+    $body //= '';
+    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n"
+             . "Content-Type: application/x-ndjson\r\n"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    my $res = do { local $/; <$s> } // '';
+    return $res =~ m{^HTTP/1\.\d (\d+).*?\r\n\r\n(.*)\z}s ? ($1, $2) : (0, '');
+}
+
+# the minutes closed before the block began, as JSON
+sub closed_minutes {
+    my ($body) = @_;
+    my $r = JSON::PP::decode_json($body);
+    my $json = JSON::PP->new->canonical;
+    return { map { ($_->{t} => $json->encode($_)) }
+             grep { $_->{t} <= $Minute - 120 && ($_->{counts}{a} // 0) }
+             @{ $r->{minutes} } };
+}
+
 add_response_body_check(sub {
     my ($block, $body, $req_idx) = @_;
     my $name = $block->name;
@@ -83,6 +121,49 @@ add_response_body_check(sub {
            . "bytes_busy_tool $z->{bytes_busy_tool}");
         ok($z->{bytes_per_tool} >= 0.9 * $z->{bytes_busy_tool},
            "$name - and close to it");
+    }
+
+    if ($name =~ /TEST 6:/ && $req_idx == 1) {
+        my $before = closed_minutes($body);
+        my (undef, $z) = http("GET", "/stats?limit=0");
+        my $bytes = JSON::PP::decode_json($z)->{zone}{bytes_per_tool};
+
+        # written every second (counts only: nothing to unpack) until the
+        # sweep has packed its 39 minutes, 20 s at most
+        my ($end, $now, $after) = (Time::HiRes::time() + 20, 0, $bytes);
+        while (Time::HiRes::time() < $end) {
+            http("POST", "/ingest", ev("H", time));
+            (undef, $z) = http("GET", "/stats?limit=0");
+            $after = JSON::PP::decode_json($z)->{zone}{bytes_per_tool};
+            last if $bytes - $after >= 39 * 500;
+            Time::HiRes::sleep(0.3);
+        }
+        ok($bytes - $after >= 39 * 500,
+           "$name - packed: bytes_per_tool $bytes, then $after");
+
+        my (undef, $b) = http("GET", "/stats?tool=H&window=3600");
+        my $packed = closed_minutes($b);
+        is(scalar(keys %$packed), 39, "$name - 39 closed minutes");
+        my @differ = grep { ($packed->{$_} // '') ne $before->{$_} }
+                     keys %$before;
+        is(scalar(@differ), 0, "$name - each reads as it did before");
+
+        # a late value and user into a packed minute: it is unpacked, and
+        # has them besides its own
+        my $t = $Minute - 60 * 10;
+        my ($st) = http("POST", "/ingest",
+                        ev("H", $t + 30, value => 1000, user => '"late"'));
+        is($st, 202, "$name - a late event is taken");
+        (undef, $b) = http("GET", "/stats?tool=H&window=3600");
+        my ($m) = grep { $_->{t} == $t }
+                  @{ JSON::PP::decode_json($b)->{minutes} };
+        ok($m && $m->{users} == 34 && $m->{value}{count} == 34
+           && $m->{value}{max} == 1000 && $m->{counts}{a} == 34,
+           "$name - the late minute has 34 values, 34 users, max 1000");
+        my $after_late = closed_minutes($b);
+        @differ = grep { $_ != $t && $after_late->{$_} ne $before->{$_} }
+                  keys %$before;
+        is(scalar(@differ), 0, "$name - the other minutes as they were");
     }
 
     if ($name =~ /TEST 4:/ && $req_idx == 4) {
@@ -207,3 +288,21 @@ Content-Type: application/x-ndjson
  '"span":\{[^{]*"users":12,"value":\{"count":12,"min":1,"max":12,"avg":6\.5,',
  '^\{"accepted":18\}$',
  '"span":\{[^{]*"users":30,"value":\{"count":30,"min":1,"max":30,"avg":15\.5,']
+
+
+
+=== TEST 6: a heavy tool's closed minutes are packed by the sweep: each reads the same at a fraction of the bytes, and a late value unpacks its minute
+--- http_config
+    rtdash_zone packed:16m retention=1h;
+--- config
+    location = /ingest { rtdash_ingest packed; }
+    location = /stats { rtdash_stats packed; }
+--- request eval
+["POST /ingest\n" . main::heavy(), "GET /stats?tool=H&window=3600"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+[qr/^\{"accepted":1287\}$/, qr/"minutes":/]
+--- timeout: 30
