@@ -2,6 +2,9 @@
 use Test::Nginx::Socket 'no_plan';
 use File::Copy ();
 use File::Temp ();
+use IO::Socket::INET ();
+use JSON::PP ();
+use Time::HiRes ();
 
 # a directory of this run's own (the server root is remade for each block)
 our $Dir = File::Temp::tempdir("rtdash-t017-XXXXXX", TMPDIR => 1,
@@ -27,6 +30,18 @@ our $V4Data = "t/data/dump-v4.bin";
 our $V4Zone = "rt:1m retention=1m events=4 types=2 gauges=2";
 our $V4 = "$Dir/v4.dump";
 our $Sums = "$Dir/sums.dump";
+our $Packed = "$Dir/packed.dump";
+
+# TEST 15-16: ten closed minutes of 33 values and 33 users, which the
+# sweep packs before the dump is written
+our $Now = time;
+our $Minute = $Now - $Now % 60;
+our $Heavy = CORE::join "\n", map {
+    my $m = $_;
+    map { qq({"tool":"H","type":"a","ts":) . ($Minute - 60 * $m + 1)
+          . qq(,"value":) . ($_ % 11 * 2 + $m) . qq(,"user":"h$m-$_"}) }
+        0 .. 32 } 2 .. 11;
+our $PackedBefore;
 
 no_shuffle();
 no_long_string();
@@ -98,6 +113,11 @@ add_block_preprocessor(sub {
         $path = $Sums;
     }
 
+    if ($block->name =~ /TEST 1[56]:/) {
+        unlink $Packed if $block->name =~ /TEST 15:/;
+        $path = $Packed;
+    }
+
     if ($block->name =~ /TEST [89]:/) {
         File::Copy::copy($V2Data, $V2) or die $!;
         chmod 0600, $V2;
@@ -111,6 +131,58 @@ add_block_preprocessor(sub {
 
 # the mode of the dump TEST 4's worker writes (dump_interval=1s): waited
 # for, 30 s at most (it appears at once: a temp file renamed)
+sub http {
+    my ($method, $path, $body) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => server_port(),
+                                  Timeout => 5) or return '';
+    $body //= '';
+    print $s "$method $path HTTP/1.0\r\nHost: localhost\r\n"
+             . "Content-Length: " . length($body) . "\r\n\r\n$body";
+    my $res = do { local $/; <$s> } // '';
+    return $res =~ /\r\n\r\n(.*)\z/s ? $1 : '';
+}
+
+# tool H's closed minutes with events, as JSON, by start
+sub closed_minutes {
+    my $r = JSON::PP::decode_json(shift);
+    my $json = JSON::PP->new->canonical;
+    return { map { ($_->{t} => $json->encode($_)) }
+             grep { $_->{t} <= $Minute - 120 && ($_->{counts}{a} // 0) }
+             @{ $r->{minutes} } };
+}
+
+# TEST 15: H's minutes as they read, then written (counts only, now)
+# until the sweep has packed them, 20 s at most; TEST 16: they read the
+# same from the dump
+add_response_body_check(sub {
+    my ($block, $body, $req_idx) = @_;
+    my $name = $block->name;
+
+    if ($name =~ /TEST 15:/ && $req_idx == 1) {
+        $PackedBefore = closed_minutes($body);
+        my $z = JSON::PP::decode_json(http("GET", "/stats?limit=0"))->{zone};
+        my ($bytes, $after) = ($z->{bytes_per_tool}) x 2;
+        my $end = Time::HiRes::time() + 20;
+        while (Time::HiRes::time() < $end && $bytes - $after < 10 * 400) {
+            http("POST", "/ingest", qq({"tool":"H","type":"a"}));
+            $z = JSON::PP::decode_json(http("GET", "/stats?limit=0"))->{zone};
+            $after = $z->{bytes_per_tool};
+            Time::HiRes::sleep(0.3);
+        }
+        ok($bytes - $after >= 10 * 400,
+           "$name - packed: bytes_per_tool $bytes, then $after");
+    }
+
+    if ($name =~ /TEST 16:/ && $req_idx == 0) {
+        my $restored = closed_minutes($body);
+        is(scalar(keys %$restored), 10, "$name - ten closed minutes");
+        is(scalar(grep { ($restored->{$_} // '') ne $PackedBefore->{$_} }
+                  keys %$PackedBefore), 0,
+           "$name - each as it was before it was packed");
+    }
+});
+
 add_response_body_check(sub {
     my ($block, $body, $req_idx) = @_;
 
@@ -341,3 +413,31 @@ POST /ingest
 ['"tool":\{"name":"S",.*"gauges":\{"g":1\},"sums":\{"bytes_out":5120\.5,"rows":3\},.*"sums":\{"bytes_out":5120\.5,"rows":3\}\}[,\]].*"seconds":\[[^\]]*"counts":\{"a":1\},"flagged":\{\},"sums":\{"bytes_out":5120\.5,"rows":3\}\}',
  '^\{"accepted":1\}$',
  '"sums":\{"bytes_out":5120\.5,"rows":4\},']
+
+
+
+=== TEST 15: a heavy tool's closed minutes, packed by the sweep, go into the dump
+--- skip_eval: 5: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /ingest { rtdash_ingest rt; }
+    location = /stats { rtdash_stats rt; }
+--- request eval
+["POST /ingest\n$main::Heavy", "GET /stats?tool=H&window=3600"]
+--- more_headers
+Content-Type: application/x-ndjson
+--- error_code eval
+[202, 200]
+--- response_body_like eval
+['^\{"accepted":330\}$', '"minutes":']
+--- timeout: 30
+
+
+
+=== TEST 16: restored, each minute reads as it did before it was packed
+--- skip_eval: 4: $ENV{TEST_NGINX_USE_HUP}
+--- config
+    location = /stats { rtdash_stats rt; }
+--- request
+GET /stats?tool=H&window=3600
+--- error_code: 200
+--- response_body_like: "tool":\{"name":"H",
