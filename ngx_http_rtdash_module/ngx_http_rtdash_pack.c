@@ -21,9 +21,8 @@ static unsigned ngx_http_rtdash_pack_bin(const uint8_t *p, unsigned bits,
 
 
 /*
- * vs (NULL: none), h (NULL: none; it must hold its keys, not registers)
- * into dst, at most size bytes.  What it took, 0: it does not fit, or
- * there is nothing to pack.
+ * vs (NULL: none), h (NULL: none) into dst, at most size bytes.  What it
+ * took, 0: it does not fit, or there is nothing to pack.
  */
 
 size_t
@@ -31,11 +30,11 @@ ngx_http_rtdash_pack(void *dst, size_t size,
     const ngx_http_rtdash_vstat_t *vs, const ngx_http_rtdash_hll_t *h)
 {
     uint8_t                  *p;
-    unsigned                  i, first, last, top, bits, nout, nkeys;
-    size_t                    need;
+    unsigned                  i, j, first, last, top, bits, nout, nz, off;
+    size_t                    need, ubytes;
     ngx_http_rtdash_pack_t   *pk;
 
-    if ((vs == NULL && h == NULL) || (h && (h->dense || h->n == 0))) {
+    if ((vs == NULL && h == NULL) || (h && !h->dense && h->n == 0)) {
         return 0;
     }
 
@@ -71,12 +70,23 @@ ngx_http_rtdash_pack(void *dst, size_t size,
         nout = vs->nout;
     }
 
-    nkeys = h ? h->n : 0;
+    /* users: their keys, or a bitmap of the registers above the base
+       and 4 bits for each of those */
+
+    nz = 0;
+    ubytes = 0;
+
+    if (h && h->dense) {
+        nz = NGX_HTTP_RTDASH_HLL_M - h->zero;
+        ubytes = NGX_HTTP_RTDASH_HLL_M / 8 + (nz + 1) / 2;
+
+    } else if (h) {
+        ubytes = h->n * sizeof(uint32_t);
+    }
 
     need = sizeof(ngx_http_rtdash_pack_t)
            + nout * sizeof(ngx_http_rtdash_vout_t)
-           + nkeys * sizeof(uint32_t)
-           + ((last - first) * bits + 7) / 8;
+           + ((last - first) * bits + 7) / 8 + ubytes;
 
     if (need > size) {
         return 0;
@@ -101,28 +111,47 @@ ngx_http_rtdash_pack(void *dst, size_t size,
 
         memcpy(p, vs->out, nout * sizeof(ngx_http_rtdash_vout_t));
         p += nout * sizeof(ngx_http_rtdash_vout_t);
+
+        for (i = 0; i < last - first; i++) {
+            switch (bits) {
+
+            case 4:
+                p[i / 2] |= (uint8_t) (vs->bins[first + i] << (i % 2 * 4));
+                break;
+
+            case 8:
+                p[i] = (uint8_t) vs->bins[first + i];
+                break;
+
+            default:
+                p[2 * i] = (uint8_t) vs->bins[first + i];
+                p[2 * i + 1] = (uint8_t) (vs->bins[first + i] >> 8);
+            }
+        }
+
+        p += ((last - first) * bits + 7) / 8;
     }
 
-    if (h) {
-        pk->nkeys = (uint8_t) nkeys;
-        memcpy(p, h->u.keys, nkeys * sizeof(uint32_t));
-        p += nkeys * sizeof(uint32_t);
+    if (h == NULL) {
+        return need;
     }
 
-    for (i = 0; i < last - first; i++) {
-        switch (bits) {
+    if (!h->dense) {
+        pk->users = h->n;
+        memcpy(p, h->u.keys, h->n * sizeof(uint32_t));
+        return need;
+    }
 
-        case 4:
-            p[i / 2] |= (uint8_t) (vs->bins[first + i] << (i % 2 * 4));
-            break;
+    pk->users = NGX_HTTP_RTDASH_PACK_REGS | h->n;
 
-        case 8:
-            p[i] = (uint8_t) vs->bins[first + i];
-            break;
+    for (i = 0, j = 0; i < NGX_HTTP_RTDASH_HLL_M; i++) {
+        off = (h->u.regs[i / 2] >> (i % 2 * 4)) & 0x0f;
 
-        default:
-            p[2 * i] = (uint8_t) vs->bins[first + i];
-            p[2 * i + 1] = (uint8_t) (vs->bins[first + i] >> 8);
+        if (off) {
+            p[i / 8] |= (uint8_t) (1 << (i % 8));
+            p[NGX_HTTP_RTDASH_HLL_M / 8 + j / 2] |= (uint8_t)
+                                                    (off << (j % 2 * 4));
+            j++;
         }
     }
 
@@ -154,8 +183,7 @@ ngx_http_rtdash_unpack_values(const void *src, ngx_http_rtdash_vstat_t *vs)
     vs->nout = pk->nout;
 
     memcpy(vs->out, p, pk->nout * sizeof(ngx_http_rtdash_vout_t));
-    p += pk->nout * sizeof(ngx_http_rtdash_vout_t)
-         + pk->nkeys * sizeof(uint32_t);
+    p += pk->nout * sizeof(ngx_http_rtdash_vout_t);
 
     for (i = 0; i < pk->nbins; i++) {
         vs->bins[pk->first + i] = (uint16_t)
@@ -164,23 +192,40 @@ ngx_http_rtdash_unpack_values(const void *src, ngx_http_rtdash_vstat_t *vs)
 }
 
 
-/* the users of a packed record that has them (nkeys != 0) */
+/* the users of a packed record that has them (users != 0) */
 
 void
 ngx_http_rtdash_unpack_users(const void *src, ngx_http_rtdash_hll_t *h)
 {
-    const uint8_t                 *p;
+    unsigned                       i, j, off;
+    const uint8_t                 *p, *nibbles;
     const ngx_http_rtdash_pack_t  *pk;
 
     pk = src;
-    p = (const uint8_t *) (pk + 1);
-
-    p += pk->nout * sizeof(ngx_http_rtdash_vout_t);
+    p = (const uint8_t *) (pk + 1) + pk->nout * sizeof(ngx_http_rtdash_vout_t)
+        + (pk->nbins * pk->bits + 7) / 8;
 
     memset(h, 0, sizeof(ngx_http_rtdash_hll_t));
 
-    h->n = pk->nkeys;
-    memcpy(h->u.keys, p, pk->nkeys * sizeof(uint32_t));
+    if (!(pk->users & NGX_HTTP_RTDASH_PACK_REGS)) {
+        h->n = pk->users;
+        memcpy(h->u.keys, p, pk->users * sizeof(uint32_t));
+        return;
+    }
+
+    h->dense = 1;
+    h->n = pk->users & ~NGX_HTTP_RTDASH_PACK_REGS;
+    h->zero = NGX_HTTP_RTDASH_HLL_M;
+    nibbles = p + NGX_HTTP_RTDASH_HLL_M / 8;
+
+    for (i = 0, j = 0; i < NGX_HTTP_RTDASH_HLL_M; i++) {
+        if (p[i / 8] & (1 << (i % 8))) {
+            off = (nibbles[j / 2] >> (j % 2 * 4)) & 0x0f;
+            h->u.regs[i / 2] |= (uint8_t) (off << (i % 2 * 4));
+            h->zero--;
+            j++;
+        }
+    }
 }
 
 

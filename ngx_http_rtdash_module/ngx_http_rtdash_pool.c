@@ -537,7 +537,7 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
     if (src) {
         ngx_memcpy(&dst->users, src, sizeof(ngx_http_rtdash_hll_t));
 
-    } else if (pk && pk->nkeys) {
+    } else if (pk && pk->users) {
         ngx_http_rtdash_unpack_users(pk, &dst->users);
 
     } else {
@@ -557,8 +557,7 @@ ngx_http_rtdash_minute_expand(ngx_http_rtdash_ctx_t *ctx,
 /*
  * A closed minute's histogram and users sketch into one PACKED record,
  * when what they hold fits (ngx_http_rtdash_pack.c): both, else the
- * histogram alone, else the users alone (a sketch that holds registers
- * rather than keys is never packed).  The record is filled, published by
+ * histogram alone, else the users alone.  The record is filled, published by
  * one store of its ref, and only then are the records it holds freed: a
  * worker killed in between leaves both, holding the same, and the next
  * pass frees what the packed record holds.
@@ -579,14 +578,14 @@ ngx_http_rtdash_minute_pack_locked(ngx_http_rtdash_ctx_t *ctx,
 
     if (pk) {
         vs = pk->bits ? ngx_http_rtdash_ref_ptr(ctx, m->values_ref) : NULL;
-        h = pk->nkeys ? ngx_http_rtdash_ref_ptr(ctx, m->users_ref) : NULL;
+        h = pk->users ? ngx_http_rtdash_ref_ptr(ctx, m->users_ref) : NULL;
         goto packed;
     }
 
     vs = ngx_http_rtdash_ref_ptr(ctx, m->values_ref);
     h = ngx_http_rtdash_ref_ptr(ctx, m->users_ref);
 
-    if (h && (h->dense || h->n == 0)) {
+    if (h && !h->dense && h->n == 0) {
         h = NULL;
     }
 
@@ -674,7 +673,7 @@ ngx_http_rtdash_minute_unpack_locked(ngx_http_rtdash_ctx_t *ctx,
         ngx_http_rtdash_crash("minute unpack: values back");
     }
 
-    if (pk->nkeys && m->users_ref == 0) {
+    if (pk->users && m->users_ref == 0) {
         h = ngx_http_rtdash_pool_alloc_locked(ctx, NGX_HTTP_RTDASH_POOL_USERS,
                                               &ref);
         if (h == NULL) {

@@ -100,15 +100,18 @@ typedef struct {
 
 
 /*
- * A closed minute's histogram and exact users, packed into one record of
- * at most NGX_HTTP_RTDASH_PACK_SIZE bytes: this header, the histogram's
- * bins kept apart (vout_t [nout]), the users' keys (uint32_t [nkeys]),
- * then the histogram's bins from the first counted to the last, 4, 8 or
- * 16 bits each, as few as its largest count needs.  What is packed
- * unpacks to the same histogram (users), field for field.
+ * A closed minute's histogram and users, packed into one record of at
+ * most NGX_HTTP_RTDASH_PACK_SIZE bytes: this header, the histogram's bins
+ * kept apart (vout_t [nout]), its bins from the first counted to the
+ * last, 4, 8 or 16 bits each (as few as its largest count needs), then
+ * the users: their keys (uint32_t [users]), or, once the sketch holds
+ * registers, a bitmap of the registers above its base and 4 bits for each
+ * of those.  What is packed unpacks to the same histogram (users), field
+ * for field.
  */
 
 #define NGX_HTTP_RTDASH_PACK_SIZE   208
+#define NGX_HTTP_RTDASH_PACK_REGS   0x80      /* users: registers, | base */
 
 typedef struct {
     uint32_t                    count;
@@ -122,7 +125,7 @@ typedef struct {
     uint8_t                     first;        /* of bins[] */
     uint8_t                     nbins;
     uint8_t                     bits;         /* 0: no histogram */
-    uint8_t                     nkeys;        /* 0: no users */
+    uint8_t                     users;        /* 0: none; keys, or REGS */
 } ngx_http_rtdash_pack_t;
 
 
